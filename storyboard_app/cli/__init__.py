@@ -1,0 +1,72 @@
+"""``storyboard-app``: the headless CLI on the same core as the desktop app.
+
+Each command group lives in its own module with a ``register(subparsers)`` function; add new
+modules to ``COMMAND_MODULES``. Exit codes: 0 ok, 1 failure, 2 usage error or invalid project.
+Errors print as one line; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from .common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError, console_err
+
+COMMAND_MODULES = [
+    "storyboard_app.cli.project_cmds",
+    "storyboard_app.cli.generate_cmd",
+    "storyboard_app.cli.voice_cmd",
+    "storyboard_app.cli.render_cmd",
+    "storyboard_app.cli.gui_cmd",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="storyboard-app",
+        description="Write a sequence as shots, generate previz clips, export the animatic.",
+    )
+    parser.add_argument("--version", action="version", version=f"storyboard-app {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # a command module not written yet
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help/--version exit 0, usage errors exit 2
+        return int(exc.code or 0)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.func(args) or EXIT_OK)
+    except KeyboardInterrupt:
+        console_err.print("[yellow]interrupted[/]")
+        return EXIT_FAILURE
+    except Exception as exc:  # noqa: BLE001 - the one place that turns errors into exit codes
+        if args.debug:
+            raise
+        from ..model import ProjectError
+
+        code = EXIT_USAGE if isinstance(exc, ProjectError) else getattr(exc, "exit_code", EXIT_FAILURE)
+        message = exc.summary() if isinstance(exc, ProjectError) else str(exc) or type(exc).__name__
+        console_err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+        return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

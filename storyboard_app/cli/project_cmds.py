@@ -1,0 +1,143 @@
+"""``new``, ``info`` and ``validate``: creating and inspecting project bundles."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.table import Table
+
+from ..model import (
+    BundlePaths,
+    Document,
+    Project,
+    ProjectError,
+    Sequence,
+    bundle_path_for,
+    format_duration,
+    new_id,
+)
+from ..model.bundle import load_project
+from ..model.validation import semantic_problems
+from .common import EXIT_OK, EXIT_USAGE, CliError, console, console_err
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("new", help="create an empty project bundle")
+    p.add_argument("project", help="NAME or NAME.sbproj")
+    p.add_argument("--title", help="project title (default: the bundle name)")
+    p.add_argument("--fps", type=int, default=24)
+    p.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT (default 1280x720)")
+    p.set_defaults(func=cmd_new)
+
+    p = subparsers.add_parser("info", help="summarise scenes, shots, characters and takes")
+    p.add_argument("project")
+    p.set_defaults(func=cmd_info)
+
+    p = subparsers.add_parser("validate", help="check a project; exit 2 with the problems if invalid")
+    p.add_argument("project")
+    p.set_defaults(func=cmd_validate)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise CliError(f"--size must look like 1280x720 (got {text!r})", EXIT_USAGE) from None
+    if w <= 0 or h <= 0 or w % 2 or h % 2:
+        raise CliError(f"--size needs even, positive width and height (got {text!r})", EXIT_USAGE)
+    return w, h
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    root = bundle_path_for(args.project)
+    if root.exists() and any(root.iterdir()):
+        raise CliError(f"{root} already exists and is not empty", EXIT_USAGE)
+    width, height = parse_size(args.size)
+    title = args.title or root.stem
+    project = Project(title=title, fps=args.fps, width=width, height=height)
+    project.sequences.append(Sequence(id=new_id("seq"), name="Scene 1"))
+    problems = semantic_problems(project, str(root / "project.json"))
+    if problems:
+        raise ProjectError(problems)
+    Document(project, root).save()
+    console.print(f"created {root}")
+    return EXIT_OK
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    root = bundle_path_for(args.project)
+    project = load_project(root)
+    fps = project.fps
+    console.print(
+        f"[bold]{project.title}[/]  {project.width}x{project.height} @ {fps} fps  "
+        f"generator: {project.generator}  total {format_duration(project.total_frames, fps)} "
+        f"({project.total_frames} frames)"
+    )
+    if project.characters:
+        chars = ", ".join(f"{c.name} (seed {c.seed})" for c in project.characters)
+        console.print(f"characters: {chars}")
+    style = project.style(project.style_id).name if project.style_id else "none"
+    console.print(f"style: {style}")
+    names = {c.id: c.name for c in project.characters}
+    paths = BundlePaths(root)
+    for seq in project.sequences:
+        seq_frames = sum(s.duration for s in seq.shots)
+        table = Table(title=f"{seq.name} — {len(seq.shots)} shots, {format_duration(seq_frames, fps)}",
+                      title_justify="left", expand=False)
+        for col in ("shot", "size", "move", "duration", "in", "characters", "lines", "takes", "selected"):
+            table.add_column(col)
+        for shot in seq.shots:
+            take = shot.selected_take
+            selected = "—"
+            if take is not None:
+                ok = take.media_path and paths.media_path(take.media_path).exists()
+                selected = f"{take.generator_id} seed {take.seed}" + ("" if ok else " (missing)")
+            table.add_row(
+                shot.number or shot.id,
+                shot.size.value,
+                shot.camera_move.value,
+                format_duration(shot.duration, fps),
+                shot.transition_in.kind.value,
+                ", ".join(names.get(c, c) for c in shot.characters),
+                str(len(shot.dialogue)),
+                str(len(shot.takes)),
+                selected,
+            )
+        console.print(table)
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    root = bundle_path_for(args.project)
+    try:
+        project = load_project(root)
+    except ProjectError as exc:
+        for problem in exc.problems:
+            console_err.print(f"error: {problem}", markup=False, highlight=False, soft_wrap=True)
+        return EXIT_USAGE
+    missing = _missing_media(project, root)
+    for path in missing:
+        console_err.print(f"warning: {root / 'project.json'}: {path}", markup=False, soft_wrap=True)
+    shots = len(project.all_shots())
+    console.print(f"ok: {root} — {len(project.sequences)} scenes, {shots} shots, "
+                  f"{format_duration(project.total_frames, project.fps)}")
+    return EXIT_OK
+
+
+def _missing_media(project: Project, root: Path) -> list[str]:
+    """Referenced media files that are absent (a warning: takes can be regenerated)."""
+    paths = BundlePaths(root)
+    out = []
+    for qi, seq in enumerate(project.sequences):
+        for hi, shot in enumerate(seq.shots):
+            for ti, take in enumerate(shot.takes):
+                if take.media_path and not paths.media_path(take.media_path).exists():
+                    out.append(f"$.sequences[{qi}].shots[{hi}].takes[{ti}].media_path: "
+                               f"file {take.media_path} is missing")
+            for li, line in enumerate(shot.dialogue):
+                if line.audio and not paths.media_path(line.audio).exists():
+                    out.append(f"$.sequences[{qi}].shots[{hi}].dialogue[{li}].audio: "
+                               f"file {line.audio} is missing")
+    return out
+

@@ -1,0 +1,317 @@
+"""The project bundle on disk: ``NAME.sbproj/`` with ``project.json``, ``media/`` and ``cache/``.
+
+* ``project.json`` carries ``schema_version`` first, then the project in a stable key order with
+  two-space indentation, so a project diffs well in git.
+* Saving is atomic: write a temp file in the bundle, fsync it, keep the previous file as
+  ``project.json.bak`` and rename the temp file over ``project.json`` (rename is atomic on POSIX
+  and on NTFS), then fsync the directory. A process killed at any point leaves either the old or
+  the new project, never a torn one.
+* Loading parses JSON (never pickle, never eval), upgrades older schema versions one step at a
+  time, refuses newer ones, and validates everything, reporting file, JSON path and reason.
+* ``media/`` holds what the user cares about (takes, recorded lines, reference images);
+  ``cache/`` only what can be regenerated, so it is safe to delete.
+* Autosave writes ``.autosave.json`` beside ``project.json``; it is removed by a normal save and
+  offered for recovery when it is newer than the project on the next open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .history import History
+from .types import Project
+from .validation import Problem, ProjectError, parse_project, project_to_data, resolve_media_path
+
+SCHEMA_VERSION = 1
+BUNDLE_SUFFIX = ".sbproj"
+PROJECT_FILE = "project.json"
+BACKUP_FILE = "project.json.bak"
+AUTOSAVE_FILE = ".autosave.json"
+MEDIA_DIR = "media"
+CACHE_DIR = "cache"
+
+Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
+#: ``UPGRADES[n]`` turns a schema-``n`` document into schema ``n + 1``. Add one for every
+#: format change and bump SCHEMA_VERSION; never edit a released upgrade.
+UPGRADES: dict[int, Upgrade] = {}
+
+
+class BundlePaths:
+    """Where everything in one bundle lives."""
+
+    def __init__(self, root: Path | str):
+        root = Path(root)
+        if root.name == PROJECT_FILE:
+            root = root.parent
+        self.root = root
+
+    @property
+    def project_file(self) -> Path:
+        return self.root / PROJECT_FILE
+
+    @property
+    def backup_file(self) -> Path:
+        return self.root / BACKUP_FILE
+
+    @property
+    def autosave_file(self) -> Path:
+        return self.root / AUTOSAVE_FILE
+
+    @property
+    def media(self) -> Path:
+        return self.root / MEDIA_DIR
+
+    @property
+    def cache(self) -> Path:
+        return self.root / CACHE_DIR
+
+    def media_path(self, relative: str) -> Path:
+        """Absolute path for a bundle-relative media path; refuses paths that escape."""
+        return resolve_media_path(self.root, relative)
+
+    def relative(self, path: Path) -> str:
+        """The bundle-relative form of an absolute path inside the bundle."""
+        return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+
+
+def bundle_path_for(name_or_path: str | Path) -> Path:
+    """``"Night Market"`` → ``Night Market.sbproj``; a path already ending in .sbproj is kept."""
+    path = Path(name_or_path)
+    if path.name == PROJECT_FILE:
+        return path.parent
+    return path if path.suffix == BUNDLE_SUFFIX else path.with_name(path.name + BUNDLE_SUFFIX)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_project_file(file: Path) -> Project:
+    """Parse, upgrade and validate one project JSON file (project.json or an autosave)."""
+    name = str(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProjectError([Problem(name, "$", "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProjectError([Problem(name, "$", f"cannot read file: {exc}")]) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProjectError(
+            [Problem(name, "$", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]
+        ) from None
+    data = upgrade(data, name)
+    return parse_project(data, name)
+
+
+def upgrade(data: Any, file: str) -> dict[str, Any]:
+    """Bring a decoded project up to SCHEMA_VERSION, or refuse it with a clear reason."""
+    if not isinstance(data, dict):
+        raise ProjectError([Problem(file, "$", "expected a JSON object at the top level")])
+    version = data.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ProjectError(
+            [Problem(file, "$.schema_version", f"missing or invalid schema version (got {version!r})")]
+        )
+    if version > SCHEMA_VERSION:
+        raise ProjectError(
+            [
+                Problem(
+                    file,
+                    "$.schema_version",
+                    f"this project was written by a newer storyboard-app (schema {version}); "
+                    f"this version reads schema {SCHEMA_VERSION} and older — please update",
+                )
+            ]
+        )
+    while version < SCHEMA_VERSION:
+        step = UPGRADES.get(version)
+        if step is None:
+            raise ProjectError(
+                [Problem(file, "$.schema_version", f"no upgrade from schema {version}")]
+            )
+        data = step(dict(data))
+        version += 1
+        data["schema_version"] = version
+    return data
+
+
+def load_project(bundle: Path | str) -> Project:
+    """Load and validate a bundle, including media paths resolved on disk (symlinks out refused)."""
+    paths = BundlePaths(bundle)
+    if not paths.root.is_dir():
+        raise ProjectError([Problem(str(paths.root), "$", "not a project bundle (folder not found)")])
+    project = read_project_file(paths.project_file)
+    from .validation import semantic_problems
+
+    problems = semantic_problems(project, str(paths.project_file), bundle=paths.root)
+    if problems:
+        raise ProjectError(problems)
+    return project
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def project_json(project: Project) -> str:
+    """The canonical text of a project: schema version first, stable order, newline at end."""
+    data = {"schema_version": SCHEMA_VERSION, **project_to_data(project)}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def atomic_write_text(target: Path, text: str, backup: Path | None = None) -> None:
+    """Write ``text`` to ``target`` so that readers see the old file or the new one, never half.
+
+    ``backup`` receives the previous content (by hard link or copy) before the rename.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600; saved files are normal files
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if backup is not None and target.exists():
+            _replace_backup(target, backup)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(target.parent)
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _replace_backup(target: Path, backup: Path) -> None:
+    """Point ``backup`` at the current ``target`` content atomically (link, else copy+rename)."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{backup.name}.", suffix=".tmp", dir=backup.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        tmp.unlink()
+        try:
+            os.link(target, tmp)
+        except OSError:
+            tmp.write_bytes(target.read_bytes())
+        os.replace(tmp, backup)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def save_project(project: Project, bundle: Path | str) -> Path:
+    """Save atomically with a backup of the previous version; returns the bundle path."""
+    paths = BundlePaths(bundle)
+    paths.root.mkdir(parents=True, exist_ok=True)
+    paths.media.mkdir(exist_ok=True)
+    atomic_write_text(paths.project_file, project_json(project), backup=paths.backup_file)
+    with contextlib.suppress(FileNotFoundError):
+        paths.autosave_file.unlink()
+    return paths.root
+
+
+def write_autosave(project: Project, bundle: Path | str) -> Path:
+    paths = BundlePaths(bundle)
+    atomic_write_text(paths.autosave_file, project_json(project))
+    return paths.autosave_file
+
+
+def recovery_available(bundle: Path | str) -> bool:
+    """True when an autosave newer than the saved project exists (a crash or kill happened)."""
+    paths = BundlePaths(bundle)
+    if not paths.autosave_file.exists():
+        return False
+    if not paths.project_file.exists():
+        return True
+    return paths.autosave_file.stat().st_mtime_ns >= paths.project_file.stat().st_mtime_ns
+
+
+def load_recovery(bundle: Path | str) -> Project:
+    return read_project_file(BundlePaths(bundle).autosave_file)
+
+
+def discard_recovery(bundle: Path | str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        BundlePaths(bundle).autosave_file.unlink()
+
+
+# --------------------------------------------------------------------------- the open document
+
+
+@dataclass
+class Document:
+    """An open project: the data, its bundle, and the shared undo history.
+
+    The GUI and the CLI both edit through ``Document.apply`` so that edits, undo and the dirty
+    flag behave the same everywhere.
+    """
+
+    project: Project
+    bundle: Path | None = None
+    history: History = field(default_factory=History)
+
+    @classmethod
+    def open(cls, bundle: Path | str) -> Document:
+        path = bundle_path_for(bundle)
+        return cls(load_project(path), path)
+
+    @property
+    def paths(self) -> BundlePaths:
+        if self.bundle is None:
+            raise ProjectError([Problem("<unsaved project>", "$", "the project has not been saved yet")])
+        return BundlePaths(self.bundle)
+
+    def apply(self, command: Any, merge_key: str | None = None) -> None:
+        self.history.push(self.project, command, merge_key)
+
+    def undo(self) -> str | None:
+        return self.history.undo(self.project)
+
+    def redo(self) -> str | None:
+        return self.history.redo(self.project)
+
+    @property
+    def dirty(self) -> bool:
+        return self.history.dirty
+
+    def save(self, bundle: Path | str | None = None) -> Path:
+        """Save in place, or "Save As" to a new bundle (media is copied along; cache is not)."""
+        if bundle is not None:
+            new_root = bundle_path_for(bundle)
+            if self.bundle is not None and new_root.resolve() != self.bundle.resolve():
+                old_media = BundlePaths(self.bundle).media
+                if old_media.is_dir():
+                    shutil.copytree(old_media, BundlePaths(new_root).media, dirs_exist_ok=True)
+            self.bundle = new_root
+        self.bundle = save_project(self.project, self.paths.root)
+        self.history.mark_saved()
+        return self.bundle
+
+    def autosave(self) -> Path | None:
+        if self.bundle is None or not self.dirty:
+            return None
+        return write_autosave(self.project, self.bundle)

@@ -1,0 +1,509 @@
+"""Edit commands: each applies to a Project immediately and returns its own inverse.
+
+This is the only way the GUI and the CLI change a project, so undo is exact by construction:
+``inverse = cmd.apply(project)`` and later ``inverse.apply(project)`` restores the project
+bit for bit (objects removed are kept whole inside the inverse, values replaced are deep copies).
+
+Compound edits (split, remove a character that shots refer to, ...) are ``Compound`` commands:
+they apply their parts in order, gather the inverses as they go and roll back what they already
+did if a later part fails (Kdenlive's timeline pattern), so a failed edit changes nothing.
+
+Objects are addressed by ``Ref``: a kind plus ids, never Python object identity, so a command
+stays valid after the objects it refers to were replaced by an undo.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from .types import (
+    Character,
+    DialogueLine,
+    Project,
+    Sequence,
+    Shot,
+    Style,
+    Take,
+    new_id,
+)
+
+
+class CommandError(ValueError):
+    """An edit that cannot apply (unknown id, index out of range, bad field)."""
+
+
+class Command(Protocol):
+    label: str
+
+    def apply(self, project: Project) -> Command:
+        """Apply to ``project`` and return the command that undoes it."""
+        ...
+
+
+RefKind = Literal["project", "sequence", "shot", "character", "style", "line", "take", "render"]
+
+
+@dataclass(frozen=True)
+class Ref:
+    """Addresses one object in a project: ``Ref("shot", shot_id)``, ``Ref("line", shot, line)``."""
+
+    kind: RefKind
+    ids: tuple[str, ...] = ()
+
+    def resolve(self, project: Project) -> Any:
+        try:
+            match self.kind:
+                case "project":
+                    return project
+                case "render":
+                    return project.render
+                case "sequence":
+                    return project.sequence(self.ids[0])
+                case "shot":
+                    return project.shot(self.ids[0])
+                case "character":
+                    return project.character(self.ids[0])
+                case "style":
+                    return project.style(self.ids[0])
+                case "line":
+                    shot = project.shot(self.ids[0])
+                    return _find_by_id(shot.dialogue, self.ids[1], "dialogue line")[1]
+                case "take":
+                    shot = project.shot(self.ids[0])
+                    return _find_by_id(shot.takes, self.ids[1], "take")[1]
+        except (KeyError, IndexError) as exc:
+            raise CommandError(str(exc).strip("'\"")) from None
+        raise CommandError(f"unknown object kind {self.kind!r}")
+
+
+def shot_ref(shot_id: str) -> Ref:
+    return Ref("shot", (shot_id,))
+
+
+def _find_by_id(items: list[Any], item_id: str, what: str) -> tuple[int, Any]:
+    for index, item in enumerate(items):
+        if item.id == item_id:
+            return index, item
+    raise CommandError(f"no {what} with id {item_id!r}")
+
+
+def _check_index(index: int, length: int, what: str) -> None:
+    if not 0 <= index <= length:
+        raise CommandError(f"{what} index {index} out of range 0..{length}")
+
+
+# --------------------------------------------------------------------------- field edits
+
+
+@dataclass
+class SetField:
+    """Set one field of one object. The workhorse of the inspector and the CLI's ``set``."""
+
+    target: Ref
+    field: str
+    value: Any
+    label: str = ""
+
+    def apply(self, project: Project) -> SetField:
+        obj = self.target.resolve(project)
+        names = {f.name for f in dataclasses.fields(obj)}
+        if self.field not in names or self.field == "id":
+            raise CommandError(f"{type(obj).__name__} has no editable field {self.field!r}")
+        old = getattr(obj, self.field)
+        setattr(obj, self.field, copy.deepcopy(self.value))
+        return SetField(self.target, self.field, old, self.label)
+
+
+# --------------------------------------------------------------------------- shots
+
+
+@dataclass
+class InsertShot:
+    sequence_id: str
+    index: int
+    shot: Shot
+    label: str = "Insert shot"
+
+    def apply(self, project: Project) -> Command:
+        seq = _sequence(project, self.sequence_id)
+        _check_index(self.index, len(seq.shots), "shot")
+        if any(s.id == self.shot.id for s in project.all_shots()):
+            raise CommandError(f"a shot with id {self.shot.id!r} already exists")
+        seq.shots.insert(self.index, copy.deepcopy(self.shot))
+        return RemoveShot(self.shot.id, self.label)
+
+
+@dataclass
+class RemoveShot:
+    shot_id: str
+    label: str = "Delete shot"
+
+    def apply(self, project: Project) -> Command:
+        seq, index, shot = _find_shot(project, self.shot_id)
+        del seq.shots[index]
+        return InsertShot(seq.id, index, shot, self.label)
+
+
+@dataclass
+class MoveShot:
+    """Move a shot to ``index`` in ``sequence_id`` (index counted after removal)."""
+
+    shot_id: str
+    sequence_id: str
+    index: int
+    label: str = "Move shot"
+
+    def apply(self, project: Project) -> Command:
+        seq, old_index, shot = _find_shot(project, self.shot_id)
+        target = _sequence(project, self.sequence_id)
+        length = len(target.shots) - (1 if target is seq else 0)
+        _check_index(self.index, length, "shot")
+        del seq.shots[old_index]
+        target.shots.insert(self.index, shot)
+        return MoveShot(self.shot_id, seq.id, old_index, self.label)
+
+
+# --------------------------------------------------------------------------- sequences
+
+
+@dataclass
+class InsertSequence:
+    index: int
+    sequence: Sequence
+    label: str = "Add scene"
+
+    def apply(self, project: Project) -> Command:
+        _check_index(self.index, len(project.sequences), "scene")
+        if any(s.id == self.sequence.id for s in project.sequences):
+            raise CommandError(f"a scene with id {self.sequence.id!r} already exists")
+        project.sequences.insert(self.index, copy.deepcopy(self.sequence))
+        return RemoveSequence(self.sequence.id, self.label)
+
+
+@dataclass
+class RemoveSequence:
+    sequence_id: str
+    label: str = "Delete scene"
+
+    def apply(self, project: Project) -> Command:
+        index, seq = _find_by_id(project.sequences, self.sequence_id, "scene")
+        del project.sequences[index]
+        return InsertSequence(index, seq, self.label)
+
+
+@dataclass
+class MoveSequence:
+    sequence_id: str
+    index: int
+    label: str = "Move scene"
+
+    def apply(self, project: Project) -> Command:
+        old_index, seq = _find_by_id(project.sequences, self.sequence_id, "scene")
+        _check_index(self.index, len(project.sequences) - 1, "scene")
+        del project.sequences[old_index]
+        project.sequences.insert(self.index, seq)
+        return MoveSequence(self.sequence_id, old_index, self.label)
+
+
+# --------------------------------------------------------------------------- characters, styles
+
+
+@dataclass
+class InsertCharacter:
+    index: int
+    character: Character
+    label: str = "Add character"
+
+    def apply(self, project: Project) -> Command:
+        _check_index(self.index, len(project.characters), "character")
+        if any(c.id == self.character.id for c in project.characters):
+            raise CommandError(f"a character with id {self.character.id!r} already exists")
+        project.characters.insert(self.index, copy.deepcopy(self.character))
+        return RemoveCharacter(self.character.id, self.label)
+
+
+@dataclass
+class RemoveCharacter:
+    """Remove the character object only; ``remove_character`` also clears its references."""
+
+    character_id: str
+    label: str = "Delete character"
+
+    def apply(self, project: Project) -> Command:
+        index, ch = _find_by_id(project.characters, self.character_id, "character")
+        del project.characters[index]
+        return InsertCharacter(index, ch, self.label)
+
+
+@dataclass
+class InsertStyle:
+    index: int
+    style: Style
+    label: str = "Add style"
+
+    def apply(self, project: Project) -> Command:
+        _check_index(self.index, len(project.styles), "style")
+        if any(s.id == self.style.id for s in project.styles):
+            raise CommandError(f"a style with id {self.style.id!r} already exists")
+        project.styles.insert(self.index, copy.deepcopy(self.style))
+        return RemoveStyle(self.style.id, self.label)
+
+
+@dataclass
+class RemoveStyle:
+    style_id: str
+    label: str = "Delete style"
+
+    def apply(self, project: Project) -> Command:
+        index, st = _find_by_id(project.styles, self.style_id, "style")
+        del project.styles[index]
+        return InsertStyle(index, st, self.label)
+
+
+# --------------------------------------------------------------------------- dialogue, takes
+
+
+@dataclass
+class InsertLine:
+    shot_id: str
+    index: int
+    line: DialogueLine
+    label: str = "Add dialogue line"
+
+    def apply(self, project: Project) -> Command:
+        shot = _find_shot(project, self.shot_id)[2]
+        _check_index(self.index, len(shot.dialogue), "dialogue line")
+        if any(ln.id == self.line.id for ln in shot.dialogue):
+            raise CommandError(f"a dialogue line with id {self.line.id!r} already exists")
+        shot.dialogue.insert(self.index, copy.deepcopy(self.line))
+        return RemoveLine(self.shot_id, self.line.id, self.label)
+
+
+@dataclass
+class RemoveLine:
+    shot_id: str
+    line_id: str
+    label: str = "Delete dialogue line"
+
+    def apply(self, project: Project) -> Command:
+        shot = _find_shot(project, self.shot_id)[2]
+        index, line = _find_by_id(shot.dialogue, self.line_id, "dialogue line")
+        del shot.dialogue[index]
+        return InsertLine(self.shot_id, index, line, self.label)
+
+
+@dataclass
+class MoveLine:
+    shot_id: str
+    line_id: str
+    index: int
+    label: str = "Move dialogue line"
+
+    def apply(self, project: Project) -> Command:
+        shot = _find_shot(project, self.shot_id)[2]
+        old_index, line = _find_by_id(shot.dialogue, self.line_id, "dialogue line")
+        _check_index(self.index, len(shot.dialogue) - 1, "dialogue line")
+        del shot.dialogue[old_index]
+        shot.dialogue.insert(self.index, line)
+        return MoveLine(self.shot_id, self.line_id, old_index, self.label)
+
+
+@dataclass
+class InsertTake:
+    shot_id: str
+    index: int
+    take: Take
+    label: str = "Add take"
+
+    def apply(self, project: Project) -> Command:
+        shot = _find_shot(project, self.shot_id)[2]
+        _check_index(self.index, len(shot.takes), "take")
+        if any(t.id == self.take.id for t in shot.takes):
+            raise CommandError(f"a take with id {self.take.id!r} already exists")
+        shot.takes.insert(self.index, copy.deepcopy(self.take))
+        return RemoveTake(self.shot_id, self.take.id, self.label)
+
+
+@dataclass
+class RemoveTake:
+    shot_id: str
+    take_id: str
+    label: str = "Delete take"
+
+    def apply(self, project: Project) -> Command:
+        shot = _find_shot(project, self.shot_id)[2]
+        index, take = _find_by_id(shot.takes, self.take_id, "take")
+        del shot.takes[index]
+        return InsertTake(self.shot_id, index, take, self.label)
+
+
+# --------------------------------------------------------------------------- compound
+
+
+@dataclass
+class Compound:
+    """Several commands as one undo step; all-or-nothing."""
+
+    commands: list[Command]
+    label: str = "Edit"
+
+    def apply(self, project: Project) -> Compound:
+        inverses: list[Command] = []
+        try:
+            for command in self.commands:
+                inverses.append(command.apply(project))
+        except Exception:
+            for inverse in reversed(inverses):
+                inverse.apply(project)
+            raise
+        return Compound(list(reversed(inverses)), self.label)
+
+
+# --------------------------------------------------------------------------- helpers
+# Functions that look at the project and build the right command; they change nothing.
+
+
+def _find_shot(project: Project, shot_id: str) -> tuple[Sequence, int, Shot]:
+    try:
+        return project.find_shot(shot_id)
+    except KeyError:
+        raise CommandError(f"no shot with id {shot_id!r}") from None
+
+
+def _sequence(project: Project, sequence_id: str) -> Sequence:
+    try:
+        return project.sequence(sequence_id)
+    except KeyError:
+        raise CommandError(f"no scene with id {sequence_id!r}") from None
+
+
+def set_shot(shot_id: str, field: str, value: Any, label: str = "") -> SetField:
+    return SetField(shot_ref(shot_id), field, value, label or f"Set shot {field}")
+
+
+def next_shot_number(project: Project) -> str:
+    """The next free integer shot number, after the highest numeric prefix in use."""
+    highest = 0
+    for shot in project.all_shots():
+        digits = "".join(ch for ch in shot.number if ch.isdigit())
+        if digits and shot.number[: len(digits)] == digits:
+            highest = max(highest, int(digits))
+    return str(highest + 1)
+
+
+def add_shot(
+    project: Project, sequence_id: str, index: int | None = None, **fields: Any
+) -> InsertShot:
+    seq = _sequence(project, sequence_id)
+    fields.setdefault("number", next_shot_number(project))
+    shot = Shot(id=new_id("shot"), **fields)
+    return InsertShot(seq.id, len(seq.shots) if index is None else index, shot)
+
+
+def duplicate_shot(project: Project, shot_id: str) -> InsertShot:
+    """A copy right after the original, without its takes (they belong to the original)."""
+    seq, index, shot = _find_shot(project, shot_id)
+    clone = copy.deepcopy(shot)
+    clone.id = new_id("shot")
+    clone.number = _suffixed_number(project, shot.number)
+    clone.takes = []
+    clone.selected_take_id = None
+    clone.take_pinned = False
+    for line in clone.dialogue:
+        line.id = new_id("line")
+    return InsertShot(seq.id, index + 1, clone, "Duplicate shot")
+
+
+def split_shot(project: Project, shot_id: str, at_frame: int) -> Compound:
+    """Cut a shot in two at ``at_frame``; the second half starts with a cut and no takes.
+
+    Dialogue stays with the first half: a line cannot be split, and the director moves it.
+    """
+    seq, index, shot = _find_shot(project, shot_id)
+    if not 0 < at_frame < shot.duration:
+        raise CommandError(f"split point {at_frame} must lie inside the shot (1..{shot.duration - 1})")
+    second = copy.deepcopy(shot)
+    second.id = new_id("shot")
+    second.number = _suffixed_number(project, shot.number)
+    second.duration = shot.duration - at_frame
+    second.dialogue = []
+    second.takes = []
+    second.selected_take_id = None
+    second.take_pinned = False
+    second.transition_in = type(shot.transition_in)()
+    return Compound(
+        [set_shot(shot.id, "duration", at_frame), InsertShot(seq.id, index + 1, second)],
+        "Split shot",
+    )
+
+
+def _suffixed_number(project: Project, number: str) -> str:
+    """"3" → "3A", "3A" → "3B": the next free letter after the shot's number."""
+    used = {s.number for s in project.all_shots()}
+    base = number.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") or number
+    for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        candidate = f"{base}{letter}"
+        if candidate not in used:
+            return candidate
+    return f"{number}'"
+
+
+def remove_character(project: Project, character_id: str) -> Compound:
+    """Remove a character and every reference to it (shots' casts, dialogue speakers)."""
+    parts: list[Command] = []
+    for shot in project.all_shots():
+        if character_id in shot.characters:
+            cast = [c for c in shot.characters if c != character_id]
+            parts.append(set_shot(shot.id, "characters", cast))
+        for line in shot.dialogue:
+            if line.speaker == character_id:
+                parts.append(SetField(Ref("line", (shot.id, line.id)), "speaker", ""))
+    parts.append(RemoveCharacter(character_id))
+    return Compound(parts, "Delete character")
+
+
+def remove_style(project: Project, style_id: str) -> Compound:
+    """Remove a style and fall back to no style wherever it was in use."""
+    parts: list[Command] = []
+    if project.style_id == style_id:
+        parts.append(SetField(Ref("project"), "style_id", None))
+    for shot in project.all_shots():
+        if shot.style_id == style_id:
+            parts.append(set_shot(shot.id, "style_id", None))
+    parts.append(RemoveStyle(style_id))
+    return Compound(parts, "Delete style")
+
+
+def select_take(project: Project, shot_id: str, take_id: str | None, pin: bool = True) -> Compound:
+    """Make ``take_id`` the shot's selected take; pinned, so later generations don't replace it."""
+    shot = _find_shot(project, shot_id)[2]
+    if take_id is not None and shot.take(take_id) is None:
+        raise CommandError(f"shot {shot.number or shot.id} has no take {take_id!r}")
+    return Compound(
+        [set_shot(shot_id, "selected_take_id", take_id), set_shot(shot_id, "take_pinned", pin)],
+        "Select take",
+    )
+
+
+def record_take(project: Project, shot_id: str, take: Take) -> Compound:
+    """Add a finished (or failed) take; a successful one becomes selected unless one is pinned."""
+    shot = _find_shot(project, shot_id)[2]
+    parts: list[Command] = [InsertTake(shot_id, len(shot.takes), take)]
+    if take.status == "done" and not shot.take_pinned:
+        parts.append(set_shot(shot_id, "selected_take_id", take.id))
+    return Compound(parts, "Generate take")
+
+
+def remove_take(project: Project, shot_id: str, take_id: str) -> Compound:
+    """Delete a take; if it was selected, the newest remaining successful take is selected."""
+    shot = _find_shot(project, shot_id)[2]
+    parts: list[Command] = []
+    if shot.selected_take_id == take_id:
+        remaining = [t for t in shot.takes if t.id != take_id and t.status == "done"]
+        parts.append(set_shot(shot_id, "selected_take_id", remaining[-1].id if remaining else None))
+        parts.append(set_shot(shot_id, "take_pinned", False))
+    parts.append(RemoveTake(shot_id, take_id))
+    return Compound(parts, "Delete take")

@@ -1,0 +1,139 @@
+"""Undo/redo history, owned by the model so the GUI and the CLI share one behaviour.
+
+Each entry keeps the command that redoes the step and the inverse that undoes it. Typing in a
+text field produces many SetField commands; passing the same ``merge_key`` within
+``merge_window`` seconds folds them into one step, so one undo returns to the text before the
+pause. A step is never merged into the state that was saved.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .commands import Command, Compound
+from .types import Project
+
+
+@dataclass
+class HistoryEntry:
+    label: str
+    redo: Command
+    undo: Command
+    merge_key: str | None = None
+    stamp: float = 0.0
+
+
+Listener = Callable[[str], None]
+
+
+@dataclass
+class History:
+    """A linear undo stack with a saved-state marker for the dirty flag."""
+
+    limit: int = 500
+    merge_window: float = 1.5
+    clock: Callable[[], float] = time.monotonic
+    _done: list[HistoryEntry] = field(default_factory=list)
+    _undone: list[HistoryEntry] = field(default_factory=list)
+    _revision: int = 0  # bumps on every change; compared with _saved_revision
+    _saved_revision: int = 0
+    _next_revision: int = 0
+    _revisions: list[int] = field(default_factory=list)  # revision after each done entry
+    listeners: list[Listener] = field(default_factory=list)
+
+    def push(self, project: Project, command: Command, merge_key: str | None = None) -> None:
+        """Apply ``command`` to ``project`` and record it. Raises (changing nothing) on failure."""
+        inverse = command.apply(project)
+        now = self.clock()
+        top = self._done[-1] if self._done else None
+        self._undone.clear()
+        if (
+            merge_key is not None
+            and top is not None
+            and top.merge_key == merge_key
+            and now - top.stamp <= self.merge_window
+            and self._revisions[-1] != self._saved_revision
+        ):
+            top.redo = Compound([top.redo, command], top.label)
+            top.undo = Compound([inverse, top.undo], top.label)
+            top.stamp = now
+            self._bump(replace_top=True)
+        else:
+            self._done.append(HistoryEntry(command.label, command, inverse, merge_key, now))
+            self._bump()
+            if len(self._done) > self.limit:
+                del self._done[0]
+                del self._revisions[0]
+        self._notify(command.label)
+
+    def undo(self, project: Project) -> str | None:
+        if not self._done:
+            return None
+        entry = self._done.pop()
+        self._revisions.pop()
+        entry.redo = entry.undo.apply(project)
+        self._undone.append(entry)
+        self._revision = self._revisions[-1] if self._revisions else 0
+        self._notify(entry.label)
+        return entry.label
+
+    def redo(self, project: Project) -> str | None:
+        if not self._undone:
+            return None
+        entry = self._undone.pop()
+        entry.undo = entry.redo.apply(project)
+        entry.merge_key = None  # a redone step never absorbs later typing
+        self._done.append(entry)
+        self._bump()
+        self._notify(entry.label)
+        return entry.label
+
+    # --- state ---
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._done)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._undone)
+
+    @property
+    def undo_label(self) -> str | None:
+        return self._done[-1].label if self._done else None
+
+    @property
+    def redo_label(self) -> str | None:
+        return self._undone[-1].label if self._undone else None
+
+    def labels(self) -> tuple[list[str], list[str]]:
+        """(done labels oldest first, undone labels next-to-redo first) for a history view."""
+        return [e.label for e in self._done], [e.label for e in reversed(self._undone)]
+
+    @property
+    def dirty(self) -> bool:
+        return self._revision != self._saved_revision
+
+    def mark_saved(self) -> None:
+        self._saved_revision = self._revision
+        self._notify("saved")
+
+    def clear(self) -> None:
+        self._done.clear()
+        self._undone.clear()
+        self._revisions.clear()
+        self._revision = self._saved_revision = 0
+        self._notify("cleared")
+
+    def _bump(self, replace_top: bool = False) -> None:
+        self._next_revision += 1
+        self._revision = self._next_revision
+        if replace_top:
+            self._revisions[-1] = self._revision
+        else:
+            self._revisions.append(self._revision)
+
+    def _notify(self, what: str) -> None:
+        for listener in list(self.listeners):
+            listener(what)

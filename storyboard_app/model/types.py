@@ -1,0 +1,279 @@
+"""The project's data types: plain dataclasses, no Qt, no torch.
+
+Time is always an integer number of frames at the project's fps (as OpenTimelineIO counts it),
+never float seconds, so edits and exports agree to the frame. Every object that other objects
+refer to has a stable string id; display numbers ("3A") are for people and may change.
+
+The classes carry no behaviour beyond small lookups: edits go through ``commands`` so that every
+change has an inverse, and loading/validation lives in ``bundle``/``validation``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pydantic import ConfigDict
+
+#: The strict, closed schema the loader validates against: unknown keys are errors, not silently
+#: dropped data, and "3" is not accepted where 3 is meant.
+STRICT = ConfigDict(extra="forbid", strict=True)
+
+JSONValue = Any  # generator/style parameters: JSON scalars, lists and objects
+
+
+def new_id(prefix: str) -> str:
+    """A short random id, unique enough inside one project and readable in a diff."""
+    return f"{prefix}_{secrets.token_hex(4)}"
+
+
+class ShotSize(StrEnum):
+    EWS = "EWS"
+    WS = "WS"
+    MS = "MS"
+    MCU = "MCU"
+    CU = "CU"
+    ECU = "ECU"
+    OTS = "OTS"
+    POV = "POV"
+    INSERT = "insert"
+
+
+class CameraMove(StrEnum):
+    STATIC = "static"
+    PAN_LEFT = "pan_left"
+    PAN_RIGHT = "pan_right"
+    TILT_UP = "tilt_up"
+    TILT_DOWN = "tilt_down"
+    PUSH_IN = "push_in"
+    PULL_OUT = "pull_out"
+    TRUCK_LEFT = "truck_left"
+    TRUCK_RIGHT = "truck_right"
+    CRANE_UP = "crane_up"
+    CRANE_DOWN = "crane_down"
+    HANDHELD = "handheld"
+
+
+class TransitionKind(StrEnum):
+    CUT = "cut"
+    DISSOLVE = "dissolve"
+    FADE_FROM_BLACK = "fade_from_black"
+
+
+class TakeStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class ConformMode(StrEnum):
+    """What the exporter does with a take shorter than its shot."""
+
+    HOLD = "hold"  # hold the last frame
+    SLOW = "slow"  # stretch the clip to the shot's length
+
+
+@dataclass
+class Transition:
+    __pydantic_config__ = STRICT
+    kind: TransitionKind = TransitionKind.CUT
+    frames: int = 0  # length of a dissolve or fade; 0 for a cut
+
+
+@dataclass
+class VoiceSettings:
+    """How a character sounds in temp voiceover: one voice model can serve several characters."""
+
+    __pydantic_config__ = STRICT
+    engine: str = "piper"
+    voice: str = "en_US-joe-medium"
+    rate: float = 1.0  # speaking rate: 1.0 normal, 1.2 faster (piper's length scale is 1/rate)
+    pitch_semitones: float = 0.0
+    volume_db: float = 0.0
+
+
+@dataclass
+class Character:
+    __pydantic_config__ = STRICT
+    id: str
+    name: str
+    description: str = ""  # prompt fragment, e.g. "a tall woman in a yellow raincoat"
+    seed: int = 0
+    reference_images: list[str] = field(default_factory=list)  # bundle-relative media paths
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
+
+
+@dataclass
+class Style:
+    __pydantic_config__ = STRICT
+    id: str
+    name: str
+    prompt_suffix: str = ""
+    negative_prompt: str = ""
+    palette: list[str] = field(default_factory=list)  # "#rrggbb" colours
+    generator_params: dict[str, JSONValue] = field(default_factory=dict)
+
+
+@dataclass
+class DialogueLine:
+    __pydantic_config__ = STRICT
+    id: str
+    speaker: str = ""  # character id; "" for a narrator / unassigned line
+    text: str = ""
+    audio: str | None = None  # bundle-relative recorded/imported audio that replaces TTS
+
+
+@dataclass
+class Take:
+    """One generation of a shot: what made it, and where its media is."""
+
+    __pydantic_config__ = STRICT
+    id: str
+    generator_id: str
+    generator_version: str = ""
+    request_hash: str = ""
+    seed: int = 0
+    media_path: str | None = None  # bundle-relative; None until the take is done
+    created_at: str = ""  # ISO 8601, UTC
+    status: TakeStatus = TakeStatus.QUEUED
+    error: str = ""
+
+
+@dataclass
+class Shot:
+    __pydantic_config__ = STRICT
+    id: str
+    number: str = ""  # display number, "3A"
+    title: str = ""
+    prompt: str = ""
+    negative_prompt: str = ""
+    duration: int = 72  # frames at the project fps
+    size: ShotSize = ShotSize.MS
+    camera_move: CameraMove = CameraMove.STATIC
+    camera_strength: float = 0.5  # 0..1, how far the move travels over the shot
+    characters: list[str] = field(default_factory=list)  # character ids, in billing order
+    dialogue: list[DialogueLine] = field(default_factory=list)
+    transition_in: Transition = field(default_factory=Transition)
+    notes: str = ""
+    style_id: str | None = None  # overrides the project style
+    seed_locked: bool = False
+    seed: int = 0  # used only while seed_locked
+    takes: list[Take] = field(default_factory=list)
+    selected_take_id: str | None = None
+    take_pinned: bool = False  # the user chose selected_take_id; new takes don't replace it
+
+    def take(self, take_id: str | None) -> Take | None:
+        return next((t for t in self.takes if t.id == take_id), None)
+
+    @property
+    def selected_take(self) -> Take | None:
+        return self.take(self.selected_take_id)
+
+
+@dataclass
+class Sequence:
+    """A scene: a named, ordered run of shots."""
+
+    __pydantic_config__ = STRICT
+    id: str
+    name: str = ""
+    shots: list[Shot] = field(default_factory=list)
+
+
+@dataclass
+class RenderSettings:
+    """Project-level export defaults; the export dialog/CLI may override per export."""
+
+    __pydantic_config__ = STRICT
+    conform: ConformMode = ConformMode.HOLD
+    dialogue_gap_frames: int = 6  # silence between two lines of the same shot
+    dialogue_lead_frames: int = 6  # silence before a shot's first line
+    music: str | None = None  # bundle-relative music bed
+    music_volume_db: float = -14.0
+
+
+@dataclass
+class Project:
+    __pydantic_config__ = STRICT
+    title: str = "Untitled"
+    fps: int = 24
+    width: int = 1280
+    height: int = 720
+    seed: int = 0
+    generator: str = "sketch"
+    generator_settings: dict[str, dict[str, JSONValue]] = field(default_factory=dict)
+    style_id: str | None = None  # the active project style
+    styles: list[Style] = field(default_factory=list)
+    characters: list[Character] = field(default_factory=list)
+    sequences: list[Sequence] = field(default_factory=list)
+    render: RenderSettings = field(default_factory=RenderSettings)
+
+    # --- lookups (linear scans: projects hold hundreds of shots, not millions) ---
+    def all_shots(self) -> list[Shot]:
+        return [shot for seq in self.sequences for shot in seq.shots]
+
+    def find_shot(self, shot_id: str) -> tuple[Sequence, int, Shot]:
+        for seq in self.sequences:
+            for index, shot in enumerate(seq.shots):
+                if shot.id == shot_id:
+                    return seq, index, shot
+        raise KeyError(f"no shot with id {shot_id!r}")
+
+    def shot(self, shot_id: str) -> Shot:
+        return self.find_shot(shot_id)[2]
+
+    def shot_by_number(self, number: str) -> Shot:
+        for shot in self.all_shots():
+            if shot.number == number:
+                return shot
+        raise KeyError(f"no shot numbered {number!r}")
+
+    def sequence(self, sequence_id: str) -> Sequence:
+        for seq in self.sequences:
+            if seq.id == sequence_id:
+                return seq
+        raise KeyError(f"no sequence with id {sequence_id!r}")
+
+    def character(self, character_id: str) -> Character:
+        for ch in self.characters:
+            if ch.id == character_id:
+                return ch
+        raise KeyError(f"no character with id {character_id!r}")
+
+    def style(self, style_id: str) -> Style:
+        for st in self.styles:
+            if st.id == style_id:
+                return st
+        raise KeyError(f"no style with id {style_id!r}")
+
+    def effective_style(self, shot: Shot) -> Style | None:
+        """The shot's style override, else the project style, else none."""
+        style_id = shot.style_id or self.style_id
+        if style_id is None:
+            return None
+        try:
+            return self.style(style_id)
+        except KeyError:
+            return None
+
+    @property
+    def total_frames(self) -> int:
+        return sum(shot.duration for shot in self.all_shots())
+
+
+def frames_to_timecode(frames: int, fps: int) -> str:
+    """HH:MM:SS:FF non-drop timecode."""
+    seconds, ff = divmod(max(frames, 0), fps)
+    minutes, ss = divmod(seconds, 60)
+    hh, mm = divmod(minutes, 60)
+    return f"{hh:02d}:{mm:02d}:{ss:02d}:{ff:02d}"
+
+
+def format_duration(frames: int, fps: int) -> str:
+    """Seconds with frames, as editors read durations: "3:12" is 3 s 12 frames."""
+    seconds, ff = divmod(max(frames, 0), fps)
+    return f"{seconds}:{ff:02d}"
