@@ -1,0 +1,185 @@
+"""The bundled ffmpeg (imageio-ffmpeg): run it, probe media, decode audio.
+
+One place that knows how to call ffmpeg, so that cancel, timeouts and error messages behave the
+same for the sketch generator, the voice engine and the exporter. imageio-ffmpeg ships ffmpeg
+but not ffprobe, so ``probe`` reads ``ffmpeg -i`` output (stable for the fields used here).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+class FFmpegError(RuntimeError):
+    pass
+
+
+class Cancelled(Exception):
+    """The work was cancelled by the user; whatever it wrote has been removed."""
+
+
+CancelCheck = Callable[[], bool]
+
+
+@functools.cache
+def ffmpeg_exe() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def run_ffmpeg(
+    args: Sequence[str],
+    *,
+    cancelled: CancelCheck | None = None,
+    timeout: float | None = None,
+    input_bytes: bytes | None = None,
+    what: str = "ffmpeg",
+) -> bytes:
+    """Run ffmpeg with ``args`` (no leading binary); return stdout. Kills it on cancel/timeout."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *args]
+    if input_bytes is not None:
+        cmd.remove("-nostdin")
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.PIPE if input_bytes is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    result: dict[str, bytes] = {}
+
+    def communicate() -> None:
+        out, err = proc.communicate(input_bytes)
+        result["out"], result["err"] = out, err
+
+    worker = threading.Thread(target=communicate, daemon=True)
+    worker.start()
+    start = time.monotonic()
+    while worker.is_alive():
+        worker.join(0.05)
+        if cancelled is not None and cancelled():
+            proc.kill()
+            worker.join()
+            raise Cancelled(f"{what} cancelled")
+        if timeout is not None and time.monotonic() - start > timeout:
+            proc.kill()
+            worker.join()
+            raise FFmpegError(f"{what} timed out after {timeout:.0f} s")
+    if proc.returncode != 0:
+        err = result.get("err", b"").decode("utf-8", "replace").strip().splitlines()
+        tail = err[-1] if err else f"exit code {proc.returncode}"
+        raise FFmpegError(f"{what} failed: {tail}")
+    return result.get("out", b"")
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    duration: float | None
+    has_video: bool
+    has_audio: bool
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    audio_rate: int | None = None
+
+
+_DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
+_VIDEO = re.compile(r"Stream #\S+.*?: Video: (\w+)[^\n]*?, (\d{2,5})x(\d{2,5})")
+_FPS = re.compile(r"(\d+(?:\.\d+)?) fps")
+_AUDIO = re.compile(r"Stream #\S+.*?: Audio: (\w+)[^\n]*?, (\d+) Hz")
+
+
+def probe(path: Path | str) -> MediaInfo:
+    """Streams and duration of a media file. Raises FFmpegError for unreadable files."""
+    path = Path(path)
+    if not path.is_file():
+        raise FFmpegError(f"{path}: file not found")
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
+        capture_output=True,
+        text=True,
+        errors="replace",
+    )
+    text = proc.stderr
+    if "Invalid data found" in text or ("Stream #" not in text):
+        raise FFmpegError(f"{path}: not a readable audio or video file")
+    duration = None
+    if m := _DURATION.search(text):
+        h, mi, s = m.groups()
+        duration = int(h) * 3600 + int(mi) * 60 + float(s)
+    width = height = None
+    fps = vcodec = acodec = rate = None
+    if m := _VIDEO.search(text):
+        vcodec, width, height = m.group(1), int(m.group(2)), int(m.group(3))
+        line = text[m.start() : text.find("\n", m.start())]
+        if f := _FPS.search(line):
+            fps = float(f.group(1))
+    if m := _AUDIO.search(text):
+        acodec, rate = m.group(1), int(m.group(2))
+    return MediaInfo(duration, vcodec is not None, acodec is not None, width, height, fps, vcodec, acodec, rate)
+
+
+def decode_audio(
+    path: Path | str, rate: int = 48000, channels: int = 1, cancelled: CancelCheck | None = None
+) -> np.ndarray:
+    """Decode any audio ffmpeg reads (WAV, MP3, M4A, FLAC, a video's track) to float32 samples.
+
+    Returns shape (n,) for mono or (n, channels). Raises FFmpegError naming the file when it
+    cannot be read.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FFmpegError(f"{path}: file not found")
+    try:
+        raw = run_ffmpeg(
+            ["-i", str(path), "-vn", "-ac", str(channels), "-ar", str(rate), "-f", "f32le", "-"],
+            cancelled=cancelled,
+            what=f"decoding {path.name}",
+        )
+    except FFmpegError as exc:
+        raise FFmpegError(f"{path}: cannot decode audio ({exc})") from None
+    samples = np.frombuffer(raw, dtype="<f4").copy()
+    if channels > 1:
+        samples = samples.reshape(-1, channels)
+    if samples.size == 0:
+        raise FFmpegError(f"{path}: contains no audio")
+    return samples
+
+
+def write_wav(path: Path | str, samples: np.ndarray, rate: int) -> None:
+    """Write float samples in [-1, 1] as 16-bit PCM WAV (mono or (n, channels))."""
+    import wave
+
+    data = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
+    channels = 1 if data.ndim == 1 else data.shape[1]
+    pcm = (data * 32767.0).round().astype("<i2")
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(channels)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(pcm.tobytes())
+
+
+def read_wav(path: Path | str) -> tuple[np.ndarray, int]:
+    """Read a 16-bit PCM WAV written by ``write_wav`` → (float32 samples, rate)."""
+    import wave
+
+    with wave.open(str(path), "rb") as wav:
+        rate = wav.getframerate()
+        channels = wav.getnchannels()
+        if wav.getsampwidth() != 2:
+            raise FFmpegError(f"{path}: expected 16-bit PCM")
+        pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+    samples = pcm.astype(np.float32) / 32767.0
+    return (samples if channels == 1 else samples.reshape(-1, channels)), rate
