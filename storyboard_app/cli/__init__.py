@@ -15,6 +15,9 @@ from collections.abc import Sequence
 from .. import __version__
 from .common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError, console_err
 
+# CliError is re-exported so callers can catch CLI failures without knowing the module layout.
+__all__ = ["COMMAND_MODULES", "CliError", "build_parser", "main"]
+
 COMMAND_MODULES = [
     "storyboard_app.cli.project_cmds",
     "storyboard_app.cli.generate_cmd",

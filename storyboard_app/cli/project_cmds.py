@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from ..model import (
@@ -61,7 +62,8 @@ def cmd_new(args: argparse.Namespace) -> int:
     if problems:
         raise ProjectError(problems)
     Document(project, root).save()
-    console.print(f"created {root}")
+    # soft_wrap: a path must stay on one line for scripts; markup off: paths may hold "[...]".
+    console.print(f"created {root}", markup=False, soft_wrap=True)
     return EXIT_OK
 
 
@@ -70,20 +72,20 @@ def cmd_info(args: argparse.Namespace) -> int:
     project = load_project(root)
     fps = project.fps
     console.print(
-        f"[bold]{project.title}[/]  {project.width}x{project.height} @ {fps} fps  "
+        f"[bold]{escape(project.title)}[/]  {project.width}x{project.height} @ {fps} fps  "
         f"generator: {project.generator}  total {format_duration(project.total_frames, fps)} "
         f"({project.total_frames} frames)"
     )
     if project.characters:
-        chars = ", ".join(f"{c.name} (seed {c.seed})" for c in project.characters)
+        chars = ", ".join(f"{escape(c.name)} (seed {c.seed})" for c in project.characters)
         console.print(f"characters: {chars}")
     style = project.style(project.style_id).name if project.style_id else "none"
-    console.print(f"style: {style}")
-    names = {c.id: c.name for c in project.characters}
+    console.print(f"style: {escape(style)}")
+    names = {c.id: escape(c.name) for c in project.characters}
     paths = BundlePaths(root)
     for seq in project.sequences:
         seq_frames = sum(s.duration for s in seq.shots)
-        table = Table(title=f"{seq.name} — {len(seq.shots)} shots, {format_duration(seq_frames, fps)}",
+        table = Table(title=f"{escape(seq.name)} — {len(seq.shots)} shots, {format_duration(seq_frames, fps)}",
                       title_justify="left", expand=False)
         for col in ("shot", "size", "move", "duration", "in", "characters", "lines", "takes", "selected"):
             table.add_column(col)
@@ -92,14 +94,14 @@ def cmd_info(args: argparse.Namespace) -> int:
             selected = "—"
             if take is not None:
                 ok = take.media_path and paths.media_path(take.media_path).exists()
-                selected = f"{take.generator_id} seed {take.seed}" + ("" if ok else " (missing)")
+                selected = escape(f"{take.generator_id} seed {take.seed}") + ("" if ok else " (missing)")
             table.add_row(
-                shot.number or shot.id,
+                escape(shot.number or shot.id),
                 shot.size.value,
                 shot.camera_move.value,
                 format_duration(shot.duration, fps),
                 shot.transition_in.kind.value,
-                ", ".join(names.get(c, c) for c in shot.characters),
+                ", ".join(names.get(c, escape(c)) for c in shot.characters),
                 str(len(shot.dialogue)),
                 str(len(shot.takes)),
                 selected,
@@ -118,10 +120,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     missing = _missing_media(project, root)
     for path in missing:
-        console_err.print(f"warning: {root / 'project.json'}: {path}", markup=False, soft_wrap=True)
+        console_err.print(f"warning: {root / 'project.json'}: {path}", markup=False,
+                          highlight=False, soft_wrap=True)
     shots = len(project.all_shots())
     console.print(f"ok: {root} — {len(project.sequences)} scenes, {shots} shots, "
-                  f"{format_duration(project.total_frames, project.fps)}")
+                  f"{format_duration(project.total_frames, project.fps)}",
+                  markup=False, soft_wrap=True)
     return EXIT_OK
 
 

@@ -228,10 +228,19 @@ def save_project(project: Project, bundle: Path | str) -> Path:
     paths = BundlePaths(bundle)
     paths.root.mkdir(parents=True, exist_ok=True)
     paths.media.mkdir(exist_ok=True)
+    _remove_stale_temp_files(paths.root)
     atomic_write_text(paths.project_file, project_json(project), backup=paths.backup_file)
     with contextlib.suppress(FileNotFoundError):
         paths.autosave_file.unlink()
     return paths.root
+
+
+def _remove_stale_temp_files(root: Path) -> None:
+    """Temp files a killed save left behind (never a finished project: those are renamed)."""
+    for pattern in (f".{PROJECT_FILE}.*.tmp", f".{BACKUP_FILE}.*.tmp", f".{AUTOSAVE_FILE}.*.tmp"):
+        for stale in root.glob(pattern):
+            with contextlib.suppress(OSError):
+                stale.unlink()
 
 
 def write_autosave(project: Project, bundle: Path | str) -> Path:

@@ -75,7 +75,8 @@ class Ref:
                     shot = project.shot(self.ids[0])
                     return _find_by_id(shot.takes, self.ids[1], "take")[1]
         except (KeyError, IndexError) as exc:
-            raise CommandError(str(exc).strip("'\"")) from None
+            # KeyError's str() is the repr of its message; use the message itself.
+            raise CommandError(str(exc.args[0]) if exc.args else str(exc)) from None
         raise CommandError(f"unknown object kind {self.kind!r}")
 
 
@@ -179,6 +180,10 @@ class InsertSequence:
         _check_index(self.index, len(project.sequences), "scene")
         if any(s.id == self.sequence.id for s in project.sequences):
             raise CommandError(f"a scene with id {self.sequence.id!r} already exists")
+        existing = {shot.id for shot in project.all_shots()}
+        clash = next((s.id for s in self.sequence.shots if s.id in existing), None)
+        if clash is not None:  # shot ids are unique project-wide; Ref("shot") relies on it
+            raise CommandError(f"a shot with id {clash!r} already exists")
         project.sequences.insert(self.index, copy.deepcopy(self.sequence))
         return RemoveSequence(self.sequence.id, self.label)
 
@@ -434,10 +439,13 @@ def split_shot(project: Project, shot_id: str, at_frame: int) -> Compound:
     second.selected_take_id = None
     second.take_pinned = False
     second.transition_in = type(shot.transition_in)()
-    return Compound(
-        [set_shot(shot.id, "duration", at_frame), InsertShot(seq.id, index + 1, second)],
-        "Split shot",
-    )
+    parts: list[Command] = [set_shot(shot.id, "duration", at_frame)]
+    if shot.transition_in.frames > at_frame:
+        # A dissolve/fade cannot outlast the (now shorter) first half; the loader would refuse it.
+        shortened = dataclasses.replace(shot.transition_in, frames=at_frame)
+        parts.append(set_shot(shot.id, "transition_in", shortened))
+    parts.append(InsertShot(seq.id, index + 1, second))
+    return Compound(parts, "Split shot")
 
 
 def _suffixed_number(project: Project, number: str) -> str:

@@ -23,6 +23,7 @@ class HistoryEntry:
     undo: Command
     merge_key: str | None = None
     stamp: float = 0.0
+    revision: int = 0  # the state this step leads to; kept across undo so redo restores it
 
 
 Listener = Callable[[str], None]
@@ -72,7 +73,7 @@ class History:
         if not self._done:
             return None
         entry = self._done.pop()
-        self._revisions.pop()
+        entry.revision = self._revisions.pop()
         entry.redo = entry.undo.apply(project)
         self._undone.append(entry)
         self._revision = self._revisions[-1] if self._revisions else 0
@@ -86,7 +87,10 @@ class History:
         entry.undo = entry.redo.apply(project)
         entry.merge_key = None  # a redone step never absorbs later typing
         self._done.append(entry)
-        self._bump()
+        # Redo leads back to exactly the state the step led to before, so it gets that
+        # revision again: redoing up to the saved state makes the document clean again.
+        self._revisions.append(entry.revision)
+        self._revision = entry.revision
         self._notify(entry.label)
         return entry.label
 

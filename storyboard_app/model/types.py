@@ -18,8 +18,9 @@ from typing import Any
 from pydantic import ConfigDict
 
 #: The strict, closed schema the loader validates against: unknown keys are errors, not silently
-#: dropped data, and "3" is not accepted where 3 is meant.
-STRICT = ConfigDict(extra="forbid", strict=True)
+#: dropped data, and "3" is not accepted where 3 is meant. NaN/Infinity (which Python's json
+#: module reads) are refused too: a NaN gain or camera strength would poison the render.
+STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 JSONValue = Any  # generator/style parameters: JSON scalars, lists and objects
 

@@ -75,7 +75,8 @@ def project_to_data(project: Project) -> dict[str, Any]:
 def _problem_from_pydantic(file: str, err: dict[str, Any]) -> Problem:
     loc = list(err.get("loc", ()))
     reason = err.get("msg", "invalid value")
-    if err.get("type") == "extra_forbidden":
+    # Dataclasses report unknown keys as "unexpected_keyword_argument", models as "extra_forbidden".
+    if err.get("type") in ("extra_forbidden", "unexpected_keyword_argument"):
         reason = "unknown field (not part of the project format)"
     elif err.get("type") == "missing":
         reason = "required field is missing"
