@@ -197,6 +197,7 @@ def test_validate_warns_about_missing_media_but_passes(example, capsys):
 def test_validate_refuses_a_symlink_out_of_the_bundle(example, tmp_path, capsys):
     secret = tmp_path / "secret.wav"
     secret.write_bytes(b"RIFF")
+    (example / "media").mkdir(exist_ok=True)  # git does not keep the example's empty media/
     (example / "media" / "line.wav").symlink_to(secret)
     file = example / "project.json"
     data = json.loads(file.read_text(encoding="utf-8"))
