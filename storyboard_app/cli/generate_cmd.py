@@ -1,0 +1,79 @@
+"""``generate`` (takes for shots, with a progress bar) and ``generators`` (what is installed)."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.table import Table
+
+from .common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+    console,
+    open_document,
+    progress_bar,
+    select_shots,
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("generate", help="generate a take for each shot (cached clips are reused)")
+    p.add_argument("project")
+    p.add_argument("--shots", help="comma-separated shot numbers or ids (default: all)")
+    p.add_argument("--generator", help="generator id (default: the project's generator)")
+    p.add_argument("--reroll", action="store_true", help="new random seeds (recorded on the takes)")
+    p.add_argument("--jobs", type=int, help="parallel jobs for CPU generators (default: CPU count)")
+    p.set_defaults(func=cmd_generate)
+
+    p = subparsers.add_parser("generators", help="list installed generators and whether each runs here")
+    p.set_defaults(func=cmd_generators)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from ..generation.registry import UnknownGenerator
+    from ..generation.service import generate_shots
+
+    if args.jobs is not None and args.jobs < 1:
+        raise CliError("--jobs must be at least 1", EXIT_USAGE)
+    document = open_document(args.project)
+    shots = select_shots(document.project, args.shots)
+    try:
+        with progress_bar() as progress:
+            task = progress.add_task("generating", total=len(shots), status="")
+            fractions: dict[str, float] = {}
+
+            def on_event(event) -> None:  # noqa: ANN001
+                fractions[event.shot_id] = 1.0 if event.outcome else event.fraction
+                progress.update(task, completed=sum(fractions.values()),
+                                status=f"shot {event.shot_number}: {event.message}"[:60])
+
+            report = generate_shots(document, shots, generator_id=args.generator, reroll=args.reroll,
+                                    jobs=args.jobs, on_event=on_event)
+            progress.update(task, completed=len(shots), status="")
+    except UnknownGenerator as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    if report.generated or report.cached or report.failed:
+        document.save()
+    console.print(report.summary() + f" in {report.seconds:.1f} s")
+    for number, error in report.failed:
+        console.print(f"  shot {number}: {error}", markup=False)
+    return EXIT_FAILURE if report.failed or report.cancelled else EXIT_OK
+
+
+def cmd_generators(args: argparse.Namespace) -> int:
+    from ..generation.registry import installed_generators
+
+    table = Table(title="generators", title_justify="left")
+    for col in ("id", "version", "output", "gpu", "usable", "detail"):
+        table.add_column(col)
+    for info in installed_generators():
+        caps = info.generator.capabilities if info.generator is not None else None
+        table.add_row(
+            info.id, info.version, caps.output if caps else "?",
+            ("needs" if caps.needs_gpu else "no") if caps else "?",
+            "yes" if info.availability.usable else "no", info.availability.detail,
+        )
+    console.print(table)
+    return EXIT_OK

@@ -1,0 +1,102 @@
+"""The Generator protocol: what every adapter (sketch, diffusers, remote services) provides.
+
+A generator is a plain class found through the ``storyboard_app.generators`` entry-point group.
+It is constructed inside a worker process and receives only plain data (``ShotRequest``), a path
+to write, a progress callback and a cancel token, so it never touches the project or the UI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from .request import ShotRequest
+
+ProgressCallback = Callable[[float, str], None]
+
+
+class GenerationCancelled(Exception):
+    """Raised inside a generator when its job was cancelled."""
+
+
+class GenerationError(RuntimeError):
+    """A generation that failed for a reason the user can act on (message shown on the take)."""
+
+
+class CancelToken:
+    """Cooperative cancel flag. Backed by any object with ``is_set()`` (threading or
+    multiprocessing Event), so the same token works in a thread or in a worker process."""
+
+    def __init__(self, event: Any | None = None):
+        import threading
+
+        self._event = event if event is not None else threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    def is_cancelled(self) -> bool:
+        return bool(self._event.is_set())
+
+    def raise_if_cancelled(self) -> None:
+        if self.is_cancelled():
+            raise GenerationCancelled("cancelled")
+
+    __call__ = is_cancelled  # usable wherever a ``cancelled()`` callable is expected
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    output: Literal["clip", "still"] = "clip"
+    max_frames: int | None = None  # None: any length
+    sizes: tuple[tuple[int, int], ...] = ()  # () means any even size
+    supports_seed: bool = True
+    supports_reference_images: bool = False
+    remote: bool = False
+    needs_gpu: bool = False
+    #: how many jobs may run at once on one machine (a GPU model: 1)
+    max_concurrency: int | None = None
+
+
+@dataclass(frozen=True)
+class Availability:
+    usable: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    path: Path
+    kind: Literal["clip", "still"]
+    frames: int
+    fps: int
+    width: int
+    height: int
+    seconds: float = 0.0  # wall time spent generating
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Generator(Protocol):
+    id: str
+    version: str
+    label: str
+    capabilities: Capabilities
+    settings_schema: dict[str, Any]
+
+    def check(self) -> Availability:
+        """Whether it can run here, and how ("torch installed, no CUDA, will run on CPU")."""
+        ...
+
+    def generate(
+        self,
+        request: ShotRequest,
+        output: Path,
+        progress: ProgressCallback,
+        cancel: CancelToken,
+    ) -> GenerationResult:
+        """Write an H.264 MP4 (yuv420p) for ``request`` at ``output``; the caller renames it
+        into place when this returns, so a raise or a cancel never leaves a finished-looking file."""
+        ...

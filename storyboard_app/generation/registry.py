@@ -1,0 +1,79 @@
+"""Finding generators: the ``storyboard_app.generators`` entry-point group, plus registrations.
+
+Generators are named by a "module:Class" spec string rather than passed as objects, so a spawned
+worker process can import the same class by name. ``register_generator`` adds one at run time
+(tests, plugins under development); an installed package adds one with an entry point.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+
+from .protocol import Availability, Generator
+
+GROUP = "storyboard_app.generators"
+DEFAULT_GENERATOR = "sketch"
+
+_registered: dict[str, str] = {}
+
+
+class UnknownGenerator(KeyError):
+    def __str__(self) -> str:
+        known = ", ".join(sorted(generator_specs())) or "none"
+        return f"no generator named {self.args[0]!r} is installed (installed: {known})"
+
+
+def register_generator(generator_id: str, spec: str) -> None:
+    """Make ``spec`` ("package.module:Class") available as ``generator_id``."""
+    _registered[generator_id] = spec
+
+
+def unregister_generator(generator_id: str) -> None:
+    _registered.pop(generator_id, None)
+
+
+def generator_specs() -> dict[str, str]:
+    specs = {ep.name: ep.value for ep in entry_points(group=GROUP)}
+    specs.update(_registered)
+    return specs
+
+
+def load_generator_class(spec: str) -> type[Generator]:
+    module_name, _, attr = spec.partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, attr)
+
+
+def generator_spec(generator_id: str) -> str:
+    try:
+        return generator_specs()[generator_id]
+    except KeyError:
+        raise UnknownGenerator(generator_id) from None
+
+
+def create_generator(generator_id: str) -> Generator:
+    return load_generator_class(generator_spec(generator_id))()
+
+
+@dataclass(frozen=True)
+class GeneratorInfo:
+    id: str
+    spec: str
+    version: str
+    label: str
+    availability: Availability
+    generator: Generator | None = None
+
+
+def installed_generators() -> list[GeneratorInfo]:
+    """Every installed generator and whether it can run here; a broken plugin is listed, not fatal."""
+    infos = []
+    for generator_id, spec in sorted(generator_specs().items()):
+        try:
+            gen = load_generator_class(spec)()
+            infos.append(GeneratorInfo(generator_id, spec, gen.version, getattr(gen, "label", generator_id), gen.check(), gen))
+        except Exception as exc:  # noqa: BLE001 - a plugin that fails to load is reported, not raised
+            infos.append(GeneratorInfo(generator_id, spec, "?", generator_id, Availability(False, f"failed to load: {exc}")))
+    return infos
