@@ -323,12 +323,12 @@ def generate_shots(
     report = GenerationReport()
     cancel_sent = False
     while True:
+        if cancelled is not None and not cancel_sent and cancelled():
+            handle.cancel()
+            cancel_sent = True
         try:
             event = events.get(timeout=0.1)
         except queue.Empty:
-            if cancelled is not None and cancelled() and not cancel_sent:
-                handle.cancel()
-                cancel_sent = True
             if handle.finished and events.empty():
                 break
             continue

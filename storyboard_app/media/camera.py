@@ -63,7 +63,8 @@ def move_filter(
     cover = max(width * OVERSCAN / src_w, height * OVERSCAN / src_h)
     base_w, base_h = _even(src_w * cover), _even(src_h * cover)
     spare_x, spare_y = base_w - width, base_h - height
-    chain = [f"scale={base_w}:{base_h}:flags=bicubic"]
+    # resample only when the still is not already the overscan size (a painted still is)
+    chain = [] if (src_w, src_h) == (base_w, base_h) else [f"scale={base_w}:{base_h}:flags=bicubic"]
     if move in _PANS:
         dx, dy = _PANS[move]
         travel_x, travel_y = spare_x * strength, spare_y * strength
@@ -81,7 +82,7 @@ def move_filter(
         sw = f"max(trunc({src_w * fit:.3f}*{zoom}/2)*2,{width})"
         sh = f"max(trunc({src_h * fit:.3f}*{zoom}/2)*2,{height})"
         chain = [
-            f"scale=w='{sw}':h='{sh}':eval=frame:flags=bilinear",
+            f"scale=w='{sw}':h='{sh}':eval=frame:flags=fast_bilinear",
             f"crop={width}:{height}:x='(in_w-{width})/2':y='(in_h-{height})/2'",
         ]
     elif move == "handheld":
@@ -101,7 +102,7 @@ def move_filter(
         )
     else:  # static
         chain.append(f"crop={width}:{height}:x={spare_x // 2}:y={spare_y // 2}")
-    return ",".join(chain)
+    return ",".join(chain) or "null"
 
 
 def animate_still(
