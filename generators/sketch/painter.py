@@ -8,8 +8,6 @@ overscan) so the camera move has room; ``media.camera.animate_still`` then moves
 from __future__ import annotations
 
 import random
-from functools import cache
-
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from storyboard_app.generation.request import ShotRequest
@@ -53,14 +51,10 @@ def _mix(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[in
     return tuple(int(x + (y - x) * t) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
 
 
-@cache
 def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    for name in ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"):
-        try:
-            return ImageFont.truetype(name, size)
-        except OSError:
-            continue
-    return ImageFont.load_default(size=size)
+    from storyboard_app.render.burnins import font
+
+    return font(size)
 
 
 def _gradient(size: tuple[int, int], top: tuple[int, int, int], bottom: tuple[int, int, int]) -> Image.Image:

@@ -1,0 +1,68 @@
+"""``render``: generate missing takes, voice missing lines, export the animatic MP4."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from .common import EXIT_OK, EXIT_USAGE, CliError, console, open_document, progress_bar
+from .project_cmds import parse_size
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("render", help="render the animatic MP4 (generates and voices what is missing)")
+    p.add_argument("project")
+    p.add_argument("-o", "--output", required=True, help="the MP4 to write")
+    p.add_argument("--preset", choices=["preview", "delivery"], default="preview")
+    p.add_argument("--size", help="WIDTHxHEIGHT (default: the project's size)")
+    p.add_argument("--fps", type=int, help="frames per second (default: the project's fps)")
+    p.add_argument("--no-burnins", action="store_true", help="no shot labels, timecode, subtitles, label or slate")
+    p.add_argument("--no-slate", action="store_true", help="no title slate before the first shot")
+    p.add_argument("--music", help="a music bed (looped or trimmed, ducked under dialogue)")
+    p.add_argument("--jobs", type=int, help="parallel generation jobs")
+    p.set_defaults(func=cmd_render)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from ..render.burnins import BurnIns
+    from ..render.export import ExportOptions
+    from ..render.service import STAGES, render_animatic
+
+    output = Path(args.output)
+    if output.suffix.lower() != ".mp4":
+        raise CliError(f"the output must be an .mp4 file (got {output})", EXIT_USAGE)
+    music = Path(args.music) if args.music else None
+    if music is not None and not music.is_file():
+        raise CliError(f"{music}: music file not found", EXIT_USAGE)
+    document = open_document(args.project)
+    width = height = None
+    if args.size:
+        width, height = parse_size(args.size)
+    if args.fps is not None and args.fps != document.project.fps:
+        document.project.fps = args.fps  # an export setting; the project file is not changed by it
+        fps_changed = True
+    else:
+        fps_changed = False
+    burnins = BurnIns.none() if args.no_burnins else BurnIns(slate=not args.no_slate)
+    options = ExportOptions(preset=args.preset, width=width, height=height, burnins=burnins, music=music)
+    started = time.monotonic()
+    with progress_bar() as progress:
+        tasks = {stage: progress.add_task(stage, total=1000, status="") for stage in STAGES}
+
+        def on_progress(stage: str, fraction: float, message: str) -> None:
+            progress.update(tasks[stage], completed=int(fraction * 1000), status=message[:50])
+
+        report = render_animatic(document, output, options=options, progress=on_progress, jobs=args.jobs)
+        for task in tasks.values():
+            progress.update(task, completed=1000, status="")
+    if (report.generated or report.cached) and not fps_changed:
+        document.save()
+    console.print(
+        f"wrote {output} — {report.seconds:.1f} s, {report.frames} frames, {report.lines} dialogue lines; "
+        f"{report.generated} shots generated, {report.cached} from cache"
+        + (f", {report.placeholders} placeholders" if report.placeholders else "")
+        + f" ({time.monotonic() - started:.1f} s)",
+        soft_wrap=True,
+    )
+    return EXIT_OK

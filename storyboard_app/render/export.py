@@ -1,0 +1,342 @@
+"""Writing the animatic MP4 through moviepy, at close to ffmpeg's own speed.
+
+Designed around moviepy's known pitfalls (DESIGN.md):
+
+* One ``VideoClip`` whose frame function walks our own timeline; every shot's take is conformed
+  to the output size and fps inside its ffmpeg decoder, and at most two decoders are open at a
+  time (one more only during a dissolve), so memory does not grow with the sequence.
+* Frames stay yuv420p end to end (decoded, composed and encoded as yuv420p): no RGB round trip,
+  half the bytes through the pipes. Untouched frames pass through without a copy; only burn-in
+  regions and transitions are computed. moviepy 2.2.1's writer ignores its ``pixel_format``
+  argument, so ``Yuv420Writer`` is its command with the input format declared correctly.
+* The soundtrack is mixed beforehand into a WAV in a temporary directory and muxed as AAC by the
+  encoder; nothing lands in the current directory.
+* Progress comes through a proglog logger; cancel raises from it, which stops the writer, and the
+  partial MP4 and the temp directory are removed (the output is written via ``atomic_output``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import proglog
+
+from ..files import atomic_output
+from ..media.camera import animate_still
+from ..media.ffmpeg import Cancelled
+from ..model import ConformMode, Project
+from .audio import PlacedAudio, mix_soundtrack
+from .burnins import BurnIns, Overlay, TimecodeAtlas, placeholder_frame, slate_frame, text_box
+from .sources import ClipSource, StaticSource
+from .timeline import Segment, Timeline, segment_at
+from .yuv import black_frame, mix
+
+ProgressCallback = Callable[[float, str], None]
+
+PRESETS = {
+    # name: (x264 preset, crf, AAC bitrate)
+    "preview": ("ultrafast", 23, "160k"),
+    "delivery": ("slow", 18, "256k"),
+}
+
+
+@dataclass(frozen=True)
+class DialogueCue:
+    """A dialogue line as the exporter needs it: when it plays, what it says, its audio."""
+
+    start_frame: int  # in shot-timeline frames (slate excluded)
+    frames: int
+    speaker: str
+    text: str
+    audio: Path | None
+
+
+@dataclass
+class ExportOptions:
+    preset: str = "preview"
+    width: int | None = None  # None: the project's size
+    height: int | None = None
+    fps: int | None = None  # None: the project's fps
+    burnins: BurnIns = field(default_factory=BurnIns)
+    music: Path | None = None
+    music_volume_db: float | None = None
+    slate_seconds: float = 2.0
+    threads: int | None = None
+
+
+class _ProgressLogger(proglog.ProgressBarLogger):
+    """Routes moviepy's frame progress into a callback and turns a cancel into an exception."""
+
+    def __init__(self, total: int, progress: ProgressCallback | None, cancelled: Callable[[], bool] | None):
+        super().__init__()
+        self.total = max(total, 1)
+        self.progress = progress
+        self.cancelled = cancelled
+
+    def bars_callback(self, bar, attr, value, old_value=None):  # noqa: ANN001
+        if self.cancelled is not None and self.cancelled():
+            raise Cancelled("export cancelled")
+        if bar == "frame_index" and attr == "index" and self.progress is not None and value % 12 == 0:
+            self.progress(min(value / self.total, 1.0), f"frame {value} of {self.total}")
+
+
+class FrameComposer:
+    """Builds output frame n: the right shot's frame, its transition, and its burn-ins."""
+
+    def __init__(self, project: Project, timeline: Timeline, width: int, height: int, options: ExportOptions,
+                 cues: list[DialogueCue], still_clips: dict[int, Path]):
+        self.project, self.timeline = project, timeline
+        self.width, self.height = width, height
+        self.fps = timeline.fps
+        self.options = options
+        self.burnins = options.burnins
+        self.conform = project.render.conform
+        self.still_clips = still_clips
+        self._sources: dict[int, ClipSource | StaticSource] = {}
+        self._hint = 0
+        self._out = np.empty(width * height * 3 // 2, np.uint8)
+        self._black = black_frame(width, height)
+        self._slate = None
+        if timeline.slate_frames:
+            subtitle = f"{project.width}x{project.height} · {self.fps} fps · {len(timeline.segments)} shots"
+            self._slate = slate_frame(project.title, subtitle, width, height)
+        self._build_overlays(cues)
+
+    # --- overlays, built once ---
+    def _build_overlays(self, cues: list[DialogueCue]) -> None:
+        h, w = self.height, self.width
+        size = max(h // 28, 9)
+        margin = max(h // 40, 4)
+        self._shot_labels: dict[int, Overlay] = {}
+        if self.burnins.shot_label:
+            for seg in self.timeline.segments:
+                label = f"SHOT {seg.shot.number or seg.index + 1}  ·  {seg.scene}"
+                image = text_box(label, size, max_width=int(w * 0.6))
+                self._shot_labels[seg.index] = Overlay.from_image(image, margin, margin)
+        self._previz = None
+        if self.burnins.previz_label:
+            image = text_box("PREVIZ / TEMP VO", size, fg=(255, 210, 80, 255), bold=True)
+            self._previz = Overlay.from_image(image, w - image.width - margin, h - image.height - margin)
+        self._timecode = TimecodeAtlas(size, w - margin, margin) if self.burnins.timecode else None
+        self._subtitles: list[tuple[int, int, Overlay]] = []
+        if self.burnins.subtitles:
+            for cue in cues:
+                text = f"{cue.speaker.upper()}: {cue.text}" if cue.speaker else cue.text
+                image = text_box(text, max(h // 24, 10), max_width=int(w * 0.8), pad=max(h // 90, 3))
+                x = (w - image.width) // 2
+                y = h - image.height - max(h // 9, margin * 3)
+                start = self.timeline.slate_frames + cue.start_frame
+                self._subtitles.append((start, start + cue.frames, Overlay.from_image(image, x, y)))
+
+    # --- sources, opened lazily and closed when the playhead leaves them ---
+    def _source(self, seg: Segment) -> ClipSource | StaticSource:
+        source = self._sources.get(seg.index)
+        if source is None:
+            media = self.still_clips.get(seg.index, seg.media)
+            if media is None:
+                frame = placeholder_frame(seg.shot.number or str(seg.index + 1), seg.shot.prompt, self.width, self.height)
+                source = StaticSource(frame)
+            else:
+                conform = ConformMode.HOLD if seg.index in self.still_clips else self.conform
+                source = ClipSource(media, self.width, self.height, self.fps, seg.frames, conform)
+            self._sources[seg.index] = source
+        return source
+
+    def _release_before(self, index: int) -> None:
+        for key in [k for k in self._sources if k < index]:
+            self._sources.pop(key).close()
+
+    def close(self) -> None:
+        for source in self._sources.values():
+            source.close()
+        self._sources.clear()
+
+    # --- the frame function ---
+    def frame(self, n: int) -> np.ndarray:
+        slate = self.timeline.slate_frames
+        if n < slate:
+            return self._slate if self._slate is not None else self._black
+        segments = self.timeline.segments
+        if not segments:
+            return self._black
+        i = self._hint = segment_at(self.timeline, n, self._hint)
+        seg = segments[i]
+        frame = self._picture(seg, n, i)
+        overlays = self._overlays_for(seg, n)
+        if not overlays:
+            return frame
+        if frame is not self._out:
+            np.copyto(self._out, frame)
+            frame = self._out
+        for overlay in overlays:
+            overlay.draw(frame, self.width, self.height)
+        return frame
+
+    def _picture(self, seg: Segment, n: int, i: int) -> np.ndarray:
+        segments = self.timeline.segments
+        nxt = segments[i + 1] if i + 1 < len(segments) else None
+        # a dissolve into the next shot starts half its length before the cut
+        if nxt is not None and nxt.dissolve_in and n >= nxt.start - nxt.dissolve_in // 2:
+            return self._dissolve(seg, nxt, n)
+        if seg.dissolve_in and n < seg.start + (seg.dissolve_in - seg.dissolve_in // 2):
+            return self._dissolve(segments[i - 1], seg, n)
+        self._release_before(i)
+        picture = self._source(seg).frame(n - seg.start)
+        if seg.fade_in and n - seg.start < seg.fade_in:
+            t = (n - seg.start) / seg.fade_in
+            return mix(self._black, picture, t, self._out)
+        return picture
+
+    def _dissolve(self, a: Segment, b: Segment, n: int) -> np.ndarray:
+        self._release_before(a.index)
+        length = b.dissolve_in
+        begin = b.start - length // 2
+        t = (n - begin + 0.5) / length
+        frame_a = self._source(a).frame(min(n - a.start, a.frames - 1))
+        np.copyto(self._out, frame_a)  # sources reuse their buffers
+        frame_b = self._source(b).frame(max(n - b.start, 0))
+        return mix(self._out, frame_b, t, self._out)
+
+    def _overlays_for(self, seg: Segment, n: int) -> list[Overlay]:
+        out: list[Overlay] = []
+        label = self._shot_labels.get(seg.index)
+        if label is not None:
+            out.append(label)
+        if self._timecode is not None:
+            out += self._timecode.overlays(n - self.timeline.slate_frames, self.fps)
+        if self._previz is not None:
+            out.append(self._previz)
+        for start, end, overlay in self._subtitles:
+            if start <= n < end:
+                out.append(overlay)
+        return out
+
+
+def export_mp4(
+    project: Project,
+    timeline: Timeline,
+    cues: list[DialogueCue],
+    output: Path | str,
+    options: ExportOptions | None = None,
+    progress: ProgressCallback | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> Path:
+    """Write the animatic. On error or cancel, neither a partial MP4 nor temp files remain."""
+    from moviepy import VideoClip
+
+    options = options or ExportOptions()
+    if options.preset not in PRESETS:
+        raise ValueError(f"unknown preset {options.preset!r} (choose {', '.join(PRESETS)})")
+    width = options.width or project.width
+    height = options.height or project.height
+    fps = timeline.fps
+    x264_preset, crf, audio_bitrate = PRESETS[options.preset]
+    total = timeline.total_frames
+    duration = total / fps
+    report = progress or (lambda f, m: None)
+    output = Path(output)
+    with tempfile.TemporaryDirectory(prefix="storyboard-export-") as tmp_name:
+        tmp = Path(tmp_name)
+        report(0.0, "conforming stills")
+        still_clips = _animate_stills(timeline, tmp, width, height, cancelled)
+        report(0.0, "mixing soundtrack")
+        soundtrack = mix_soundtrack(
+            [PlacedAudio(c.audio, (timeline.slate_frames + c.start_frame) / fps) for c in cues if c.audio],
+            tmp / "soundtrack.wav", duration,
+            music=options.music,
+            music_volume_db=options.music_volume_db if options.music_volume_db is not None else project.render.music_volume_db,
+            cancelled=cancelled,
+        )
+        composer = FrameComposer(project, timeline, width, height, options, cues, still_clips)
+        try:
+            clip = VideoClip(frame_function=lambda t: composer.frame(int(round(t * fps))), duration=(total + 0.5) / fps)
+            clip.size = (width, height)
+            logger = _ProgressLogger(total, lambda f, m: report(f, m), cancelled)
+            with atomic_output(output) as partial:
+                writer = Yuv420Writer(partial, width, height, fps, preset=x264_preset, crf=crf, audio=soundtrack,
+                                      audio_bitrate=audio_bitrate, threads=options.threads)
+                with writer:
+                    for frame in clip.iter_frames(fps=fps, logger=logger, dtype="uint8"):
+                        writer.write_frame(frame)
+        finally:
+            composer.close()
+            with contextlib.suppress(Exception):
+                clip.close()
+    report(1.0, "done")
+    return output
+
+
+class Yuv420Writer:
+    """moviepy's FFMPEG_VideoWriter, with raw yuv420p input.
+
+    moviepy 2.2.1's writer accepts ``pixel_format`` but overwrites it with rgb24 (and forces a
+    yuva420p output format for libx264), so yuv420p frames would be misread. The command below is
+    moviepy's, with the input format declared correctly; frames still come from moviepy's
+    ``iter_frames`` with its proglog progress.
+    """
+
+    def __init__(self, path: Path, width: int, height: int, fps: int, *, preset: str, crf: int,
+                 audio: Path | None, audio_bitrate: str, threads: int | None):
+        import subprocess
+
+        from ..media.ffmpeg import ffmpeg_exe
+
+        cmd = [ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error",
+               "-f", "rawvideo", "-vcodec", "rawvideo", "-s", f"{width}x{height}", "-pix_fmt", "yuv420p",
+               "-r", str(fps), "-an", "-i", "-"]
+        if audio is not None:
+            cmd += ["-i", str(audio), "-c:a", "aac", "-b:a", audio_bitrate]
+        cmd += ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+                "-movflags", "+faststart"]
+        if threads:
+            cmd += ["-threads", str(threads)]
+        cmd += ["-f", "mp4", str(path)]
+        self.path = path
+        self._stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr)
+
+    def write_frame(self, frame: np.ndarray) -> None:
+        try:
+            self.proc.stdin.write(memoryview(frame))  # type: ignore[union-attr]
+        except (BrokenPipeError, OSError):
+            self.proc.wait()
+            raise RuntimeError(f"the encoder stopped: {self._error()}") from None
+
+    def _error(self) -> str:
+        self._stderr.seek(0)
+        lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
+        return lines[-1] if lines else f"exit code {self.proc.returncode}"
+
+    def __enter__(self) -> Yuv420Writer:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
+        if exc_type is not None:
+            self.proc.kill()
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()  # type: ignore[union-attr]
+        code = self.proc.wait()
+        error = self._error() if code and exc_type is None else ""
+        self._stderr.close()
+        if error:
+            raise RuntimeError(f"encoding {self.path.name} failed: {error}")
+
+
+def _animate_stills(timeline: Timeline, tmp: Path, width: int, height: int,
+                    cancelled: Callable[[], bool] | None) -> dict[int, Path]:
+    """Still takes (images) become clips with their shot's camera move, once, in ffmpeg."""
+    out: dict[int, Path] = {}
+    for seg in timeline.segments:
+        if seg.media is not None and seg.still:
+            target = tmp / f"still-{seg.index}.mp4"
+            animate_still(seg.media, target, width=width, height=height, fps=timeline.fps, frames=seg.frames,
+                          move=seg.shot.camera_move.value, strength=seg.shot.camera_strength, seed=seg.index,
+                          crf=18, cancelled=cancelled)
+            out[seg.index] = target
+    return out
+

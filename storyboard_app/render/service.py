@@ -1,0 +1,85 @@
+"""``render_animatic``: from a project to an MP4 — generate what is missing, voice what is
+missing, then export. The CLI's ``render`` and the GUI's export run exactly this."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..model import Document
+from .export import DialogueCue, ExportOptions, export_mp4
+from .timeline import build_timeline
+
+#: progress(stage, fraction, message)
+StageProgress = Callable[[str, float, str], None]
+STAGES = ("generate", "voice", "export")
+
+
+@dataclass
+class ExportReport:
+    output: Path
+    frames: int
+    seconds: float  # animatic duration
+    generated: int = 0
+    cached: int = 0
+    failed_shots: int = 0
+    lines: int = 0
+    placeholders: int = 0
+
+
+def render_animatic(
+    document: Document,
+    output: Path | str,
+    *,
+    options: ExportOptions | None = None,
+    progress: StageProgress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    generate: bool = True,
+    jobs: int | None = None,
+) -> ExportReport:
+    from ..generation.service import generate_shots
+    from ..media.ffmpeg import Cancelled
+    from ..voice.service import VoiceService
+
+    options = options or ExportOptions()
+    report_stage = progress or (lambda stage, f, m: None)
+    bundle = document.paths.root
+    project = document.project
+
+    generated = cached = failed = 0
+    if generate:
+        shots = project.all_shots()
+        done: set[str] = set()
+
+        def on_event(event) -> None:  # noqa: ANN001
+            if event.outcome:
+                done.add(event.shot_id)
+            report_stage("generate", len(done) / max(len(shots), 1), f"shot {event.shot_number}: {event.message}")
+
+        gen = generate_shots(document, shots, on_event=on_event, cancelled=cancelled, jobs=jobs)
+        if cancelled is not None and cancelled():
+            raise Cancelled("render cancelled")
+        generated, cached, failed = gen.generated, gen.cached + gen.up_to_date, len(gen.failed)
+
+    voice = VoiceService(document.paths)
+    report_stage("voice", 0.0, "synthesizing dialogue")
+    voice.synthesize(project, progress=lambda done, total, m: report_stage("voice", done / max(total, 1), m),
+                     cancelled=cancelled)
+    cues: list[DialogueCue] = []
+    offset = 0
+    for shot in project.all_shots():
+        for line in voice.plan(project, shot):
+            cues.append(DialogueCue(offset + line.offset_frames, line.duration_frames,
+                                    line.speaker_name, line.text, Path(line.audio_path)))
+        offset += shot.duration
+    report_stage("voice", 1.0, f"{len(cues)} lines")
+
+    slate = int(round(options.slate_seconds * project.fps)) if options.burnins.slate else 0
+    timeline = build_timeline(project, bundle, slate_frames=slate)
+    export_mp4(project, timeline, cues, output, options,
+               progress=lambda f, m: report_stage("export", f, m), cancelled=cancelled)
+    return ExportReport(
+        Path(output), timeline.total_frames, timeline.total_frames / project.fps, generated, cached, failed,
+        len(cues), sum(1 for s in timeline.segments if s.media is None),
+    )

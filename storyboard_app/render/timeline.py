@@ -1,0 +1,97 @@
+"""The animatic's timeline: which picture plays at which output frame.
+
+Shots play back to back in timeline order, so the animatic lasts exactly the sum of the shot
+durations (plus the optional title slate). A dissolve of N frames is centred on the cut: it starts
+N//2 frames before the cut and uses held frames as handles (the outgoing shot's last frame, the
+incoming shot's first frame), so it never changes the length of the cut. A fade from black
+darkens the first N frames of its shot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..model import Project, Shot, TakeStatus, TransitionKind
+from ..model.bundle import BundlePaths
+
+STILL_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
+
+
+@dataclass(frozen=True)
+class Segment:
+    index: int
+    shot: Shot
+    scene: str
+    start: int  # first output frame (after the slate)
+    frames: int
+    media: Path | None  # the selected take's file, None → placeholder
+    still: bool = False  # media is an image: animate it with the shot's camera move
+
+    @property
+    def end(self) -> int:
+        return self.start + self.frames
+
+    @property
+    def dissolve_in(self) -> int:
+        tr = self.shot.transition_in
+        return min(tr.frames, self.frames) if tr.kind == TransitionKind.DISSOLVE and self.index > 0 else 0
+
+    @property
+    def fade_in(self) -> int:
+        tr = self.shot.transition_in
+        return min(tr.frames, self.frames) if tr.kind == TransitionKind.FADE_FROM_BLACK else 0
+
+
+@dataclass(frozen=True)
+class Timeline:
+    segments: tuple[Segment, ...]
+    slate_frames: int
+    fps: int
+
+    @property
+    def shot_frames(self) -> int:
+        return sum(s.frames for s in self.segments)
+
+    @property
+    def total_frames(self) -> int:
+        return self.slate_frames + self.shot_frames
+
+
+def build_timeline(project: Project, bundle: Path | str, slate_frames: int = 0) -> Timeline:
+    paths = BundlePaths(bundle)
+    segments = []
+    start = slate_frames
+    index = 0
+    for seq in project.sequences:
+        for shot in seq.shots:
+            media, still = selected_media(paths, shot)
+            segments.append(Segment(index, shot, seq.name, start, shot.duration, media, still))
+            start += shot.duration
+            index += 1
+    return Timeline(tuple(segments), slate_frames, project.fps)
+
+
+def selected_media(paths: BundlePaths, shot: Shot) -> tuple[Path | None, bool]:
+    """The selected take's file if it is done and present (else None: a placeholder is shown)."""
+    take = shot.selected_take
+    if take is None or take.status != TakeStatus.DONE or not take.media_path:
+        return None, False
+    try:
+        path = paths.media_path(take.media_path)
+    except ValueError:
+        return None, False
+    if not path.is_file():
+        return None, False
+    return path, path.suffix.lower() in STILL_SUFFIXES
+
+
+def segment_at(timeline: Timeline, frame: int, hint: int = 0) -> int:
+    """Index of the segment that owns output ``frame`` (searching forward from ``hint``)."""
+    segments = timeline.segments
+    i = min(max(hint, 0), len(segments) - 1)
+    while i > 0 and frame < segments[i].start:
+        i -= 1
+    while i < len(segments) - 1 and frame >= segments[i].end:
+        i += 1
+    return i
