@@ -8,6 +8,7 @@ overscan) so the camera move has room; ``media.camera.animate_still`` then moves
 from __future__ import annotations
 
 import random
+
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from storyboard_app.generation.request import ShotRequest

@@ -92,11 +92,13 @@ class MediaInfo:
     video_codec: str | None = None
     audio_codec: str | None = None
     audio_rate: int | None = None
+    pixel_format: str | None = None
 
 
 _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 _VIDEO = re.compile(r"Stream #\S+.*?: Video: (\w+)[^\n]*?, (\d{2,5})x(\d{2,5})")
 _FPS = re.compile(r"(\d+(?:\.\d+)?) fps")
+_PIXFMT = re.compile(r"Video: \w+[^,]*, (\w+)[(,]")
 _AUDIO = re.compile(r"Stream #\S+.*?: Audio: (\w+)[^\n]*?, (\d+) Hz")
 
 
@@ -119,15 +121,17 @@ def probe(path: Path | str) -> MediaInfo:
         h, mi, s = m.groups()
         duration = int(h) * 3600 + int(mi) * 60 + float(s)
     width = height = None
-    fps = vcodec = acodec = rate = None
+    fps = vcodec = acodec = rate = pix = None
     if m := _VIDEO.search(text):
         vcodec, width, height = m.group(1), int(m.group(2)), int(m.group(3))
         line = text[m.start() : text.find("\n", m.start())]
         if f := _FPS.search(line):
             fps = float(f.group(1))
+        if p := _PIXFMT.search(line):
+            pix = p.group(1)
     if m := _AUDIO.search(text):
         acodec, rate = m.group(1), int(m.group(2))
-    return MediaInfo(duration, vcodec is not None, acodec is not None, width, height, fps, vcodec, acodec, rate)
+    return MediaInfo(duration, vcodec is not None, acodec is not None, width, height, fps, vcodec, acodec, rate, pix)
 
 
 def decode_audio(
