@@ -32,7 +32,7 @@ from ..media.ffmpeg import Cancelled
 from ..model import ConformMode, Project
 from .audio import PlacedAudio, mix_soundtrack
 from .burnins import BurnIns, Overlay, TimecodeAtlas, placeholder_frame, slate_frame, text_box
-from .sources import ClipSource, StaticSource
+from .sources import ClipSource, StaticSource, enlarge_pipe
 from .timeline import Segment, Timeline, segment_at
 from .yuv import black_frame, mix
 
@@ -186,7 +186,10 @@ class FrameComposer:
         if seg.dissolve_in and n < seg.start + (seg.dissolve_in - seg.dissolve_in // 2):
             return self._dissolve(segments[i - 1], seg, n)
         self._release_before(i)
-        picture = self._source(seg).frame(n - seg.start)
+        source = self._source(seg)
+        if n == seg.start and nxt is not None:
+            self._source(nxt).prepare()  # overlap the next decoder's start with this shot
+        picture = source.frame(n - seg.start)
         if seg.fade_in and n - seg.start < seg.fade_in:
             t = (n - seg.start) / seg.fade_in
             return mix(self._black, picture, t, self._out)
@@ -297,8 +300,10 @@ class Yuv420Writer:
             cmd += ["-threads", str(threads)]
         cmd += ["-f", "mp4", str(path)]
         self.path = path
-        self._stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr)
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__, lives with the process
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr,
+                                     bufsize=0)
+        enlarge_pipe(self.proc.stdin)
 
     def write_frame(self, frame: np.ndarray) -> None:
         try:
