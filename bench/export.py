@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,16 @@ from pathlib import Path
 
 from storyboard_app.generation.service import generate_shots
 from storyboard_app.media.ffmpeg import run_ffmpeg
-from storyboard_app.model import CameraMove, Character, DialogueLine, Document, Project, Sequence, Shot, ShotSize
+from storyboard_app.model import (
+    CameraMove,
+    Character,
+    DialogueLine,
+    Document,
+    Project,
+    Sequence,
+    Shot,
+    ShotSize,
+)
 from storyboard_app.render.audio import PlacedAudio, mix_soundtrack
 from storyboard_app.render.burnins import BurnIns
 from storyboard_app.render.export import PRESETS, DialogueCue, ExportOptions, export_mp4
@@ -91,15 +99,16 @@ def child_rss(bundle: Path, out: Path, preset: str) -> dict:
     code = (
         "import json, resource, sys\n"
         "from pathlib import Path\n"
-        "sys.path.insert(0, %r)\n"
+        "sys.path.insert(0, sys.argv[1])\n"
         "from export import cues_for, export\n"
         "from storyboard_app.model import Document\n"
-        "doc = Document.open(%r)\n"
-        "export(doc, cues_for(doc), Path(%r), %r)\n"
+        "doc = Document.open(sys.argv[2])\n"
+        "export(doc, cues_for(doc), Path(sys.argv[3]), sys.argv[4])\n"
         "print(json.dumps({'self': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,"
         " 'children': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))\n"
-    ) % (str(Path(__file__).parent), str(bundle), str(out), preset)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    )
+    argv = [str(Path(__file__).parent), str(bundle), str(out), preset]
+    result = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
