@@ -39,13 +39,11 @@ def cmd_render(args: argparse.Namespace) -> int:
     width = height = None
     if args.size:
         width, height = parse_size(args.size)
-    if args.fps is not None and args.fps != document.project.fps:
-        document.project.fps = args.fps  # an export setting; the project file is not changed by it
-        fps_changed = True
-    else:
-        fps_changed = False
+    if args.fps is not None and not 1 <= args.fps <= 240:
+        raise CliError(f"--fps must be between 1 and 240 (got {args.fps})", EXIT_USAGE)
     burnins = BurnIns.none() if args.no_burnins else BurnIns(slate=not args.no_slate)
-    options = ExportOptions(preset=args.preset, width=width, height=height, burnins=burnins, music=music)
+    options = ExportOptions(preset=args.preset, width=width, height=height, fps=args.fps, burnins=burnins,
+                            music=music)
     started = time.monotonic()
     with progress_bar() as progress:
         tasks = {stage: progress.add_task(stage, total=1000, status="") for stage in STAGES}
@@ -56,7 +54,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         report = render_animatic(document, output, options=options, progress=on_progress, jobs=args.jobs)
         for task in tasks.values():
             progress.update(task, completed=1000, status="")
-    if (report.generated or report.cached) and not fps_changed:
+    if report.generated or report.cached:
         document.save()
     console.print(
         f"wrote {output} — {report.seconds:.1f} s, {report.frames} frames, {report.lines} dialogue lines; "

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..model import Document
 from .export import DialogueCue, ExportOptions, export_mp4
-from .timeline import build_timeline
+from .timeline import build_timeline, to_export_frames
 
 #: progress(stage, fraction, message)
 StageProgress = Callable[[str, float, str], None]
@@ -66,20 +66,22 @@ def render_animatic(
     report_stage("voice", 0.0, "synthesizing dialogue")
     voice.synthesize(project, progress=lambda done, total, m: report_stage("voice", done / max(total, 1), m),
                      cancelled=cancelled)
+    fps = options.fps or project.fps
     cues: list[DialogueCue] = []
     offset = 0
     for shot in project.all_shots():
         for line in voice.plan(project, shot):
-            cues.append(DialogueCue(offset + line.offset_frames, line.duration_frames,
+            start = to_export_frames(offset + line.offset_frames, project.fps, fps)
+            cues.append(DialogueCue(start, max(to_export_frames(line.duration_frames, project.fps, fps), 1),
                                     line.speaker_name, line.text, Path(line.audio_path)))
         offset += shot.duration
     report_stage("voice", 1.0, f"{len(cues)} lines")
 
-    slate = int(round(options.slate_seconds * project.fps)) if options.burnins.slate else 0
-    timeline = build_timeline(project, bundle, slate_frames=slate)
+    slate = int(round(options.slate_seconds * fps)) if options.burnins.slate else 0
+    timeline = build_timeline(project, bundle, slate_frames=slate, fps=fps)
     export_mp4(project, timeline, cues, output, options,
                progress=lambda f, m: report_stage("export", f, m), cancelled=cancelled)
     return ExportReport(
-        Path(output), timeline.total_frames, timeline.total_frames / project.fps, generated, cached, failed,
+        Path(output), timeline.total_frames, timeline.total_frames / fps, generated, cached, failed,
         len(cues), sum(1 for s in timeline.segments if s.media is None),
     )

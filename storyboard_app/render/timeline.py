@@ -27,6 +27,7 @@ class Segment:
     frames: int
     media: Path | None  # the selected take's file, None → placeholder
     still: bool = False  # media is an image: animate it with the shot's camera move
+    scale: float = 1.0  # export fps / project fps (transition lengths are in project frames)
 
     @property
     def end(self) -> int:
@@ -35,12 +36,14 @@ class Segment:
     @property
     def dissolve_in(self) -> int:
         tr = self.shot.transition_in
-        return min(tr.frames, self.frames) if tr.kind == TransitionKind.DISSOLVE and self.index > 0 else 0
+        length = int(round(tr.frames * self.scale))
+        return min(length, self.frames) if tr.kind == TransitionKind.DISSOLVE and self.index > 0 else 0
 
     @property
     def fade_in(self) -> int:
         tr = self.shot.transition_in
-        return min(tr.frames, self.frames) if tr.kind == TransitionKind.FADE_FROM_BLACK else 0
+        length = int(round(tr.frames * self.scale))
+        return min(length, self.frames) if tr.kind == TransitionKind.FADE_FROM_BLACK else 0
 
 
 @dataclass(frozen=True)
@@ -58,18 +61,28 @@ class Timeline:
         return self.slate_frames + self.shot_frames
 
 
-def build_timeline(project: Project, bundle: Path | str, slate_frames: int = 0) -> Timeline:
+def build_timeline(project: Project, bundle: Path | str, slate_frames: int = 0, fps: int | None = None) -> Timeline:
+    """Shots in order; at another ``fps`` than the project's, each cut lands on the nearest output
+    frame of its exact time, so the total length is kept to within one frame."""
     paths = BundlePaths(bundle)
+    fps = fps or project.fps
+    scale = fps / project.fps
     segments = []
-    start = slate_frames
     index = 0
+    project_frames = 0  # where the next shot starts, in project frames
     for seq in project.sequences:
         for shot in seq.shots:
             media, still = selected_media(paths, shot)
-            segments.append(Segment(index, shot, seq.name, start, shot.duration, media, still))
-            start += shot.duration
+            start = int(round(project_frames * scale))
+            end = int(round((project_frames + shot.duration) * scale))
+            segments.append(Segment(index, shot, seq.name, slate_frames + start, max(end - start, 1), media, still, scale))
+            project_frames += shot.duration
             index += 1
-    return Timeline(tuple(segments), slate_frames, project.fps)
+    return Timeline(tuple(segments), slate_frames, fps)
+
+
+def to_export_frames(project_frames: int, project_fps: int, fps: int) -> int:
+    return int(round(project_frames * fps / project_fps))
 
 
 def selected_media(paths: BundlePaths, shot: Shot) -> tuple[Path | None, bool]:

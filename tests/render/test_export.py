@@ -156,3 +156,55 @@ def test_timeline_keeps_at_most_two_decoders_open(document):
         most = max(most, len(composer._sources))
     composer.close()
     assert most <= 2
+
+
+@pytest.mark.parametrize("fps", [24, 25])
+def test_export_fps_keeps_the_length_and_the_cuts(document, tmp_path, fps):
+    options = ExportOptions(burnins=BurnIns.none(), fps=fps)
+    out = render(document, tmp_path, options=options)
+    frames = decode_frames(out).astype(int)
+    total = sum(DURATIONS.values())
+    assert len(frames) == round(total * fps / FPS)
+    assert probe(out).fps == fps
+    middle_of_blue = round((total - DURATIONS["s4"] / 2) * fps / FPS)
+    assert np.abs(frames[middle_of_blue][H // 2, W // 2] - COLOURS["s4"]).max() < 25
+
+
+def test_slow_conform_stretches_a_short_take_instead_of_holding(document, tmp_path):
+    from storyboard_app.model import ConformMode
+
+    path = document.paths.root / "media" / "takes" / "s4.mp4"
+    # a take whose first half is black and second half blue, half as long as the shot
+    run_ffmpeg(["-y", "-f", "lavfi", "-i", f"color=c=black:s={W}x{H}:r={FPS}:d=0.5", "-f", "lavfi", "-i",
+                f"color=c=0x2850e6:s={W}x{H}:r={FPS}:d=0.5", "-filter_complex", "[0:v][1:v]concat=n=2:v=1",
+                "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)])
+    start = shot_starts()["s4"]
+    quarter = start + DURATIONS["s4"] // 4
+    held = decode_frames(render(document, tmp_path)).astype(int)
+    (tmp_path / "out.mp4").unlink()
+    document.project.render.conform = ConformMode.SLOW
+    slowed = decode_frames(render(document, tmp_path)).astype(int)
+    late = start + int(DURATIONS["s4"] * 0.4)  # 40 % in: hold mode is already blue, slow mode still black
+    assert held[late][H // 2, W // 2].max() > 100 and slowed[late][H // 2, W // 2].max() < 40
+    assert slowed[quarter][H // 2, W // 2].max() < 40
+
+
+def test_music_bed_plays_throughout_and_ducks_under_dialogue(document, tmp_path):
+    from conftest import make_tone
+
+    music = tmp_path / "music.wav"
+    make_tone(music, 0.7, 110)  # shorter than the animatic: it loops
+    options = ExportOptions(burnins=BurnIns.none(), music=music)
+    audio = decode_audio(render(document, tmp_path, options=options), 48000)
+
+    def level_of_110hz(t0: float, t1: float) -> float:
+        part = audio[int(t0 * 48000) : int(t1 * 48000)]
+        spectrum = np.abs(np.fft.rfft(part))
+        freqs = np.fft.rfftfreq(len(part), 1 / 48000)
+        return float(spectrum[(freqs > 100) & (freqs < 120)].max() / len(part))
+
+    line1 = 2 / FPS
+    between = shot_starts()["s2"] / FPS + 0.3
+    total = sum(DURATIONS.values()) / FPS
+    assert level_of_110hz(total - 0.6, total - 0.1) > 0  # still there at the end (looped)
+    assert level_of_110hz(between, between + 0.4) > 2 * level_of_110hz(line1 + 0.1, line1 + 0.4)
