@@ -123,6 +123,11 @@ class History:
         self._saved_revision = self._revision
         self._notify("saved")
 
+    def mark_unsaved(self) -> None:
+        """The content differs from the file (e.g. recovered from an autosave)."""
+        self._saved_revision = -1
+        self._notify("unsaved")
+
     def clear(self) -> None:
         self._done.clear()
         self._undone.clear()

@@ -1,0 +1,128 @@
+"""The open project as the UI sees it: a Document plus Qt signals.
+
+Every edit from any widget goes through ``ProjectSession.apply`` (a model command), and after each
+edit, undo or redo the session emits ONE ``changed`` signal (Anki's single change notification),
+so views refresh from the model instead of patching themselves. Errors from a command are shown
+as a status message, never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from ..model import Document, ProjectError
+from ..model.bundle import bundle_path_for, discard_recovery, load_recovery, recovery_available
+from ..model.commands import CommandError
+
+
+class ProjectSession(QObject):
+    changed = Signal(str)  # what happened ("Set shot prompt", "Undo Move shot", "saved", "opened")
+    dirty_changed = Signal(bool)
+    message = Signal(str)  # one-line status messages (errors included)
+    selection_changed = Signal(list)  # shot ids
+    playhead_changed = Signal(int)  # project frame
+    job_state_changed = Signal(str, str)  # shot id, state ("queued", "rendering", ...) or ""
+
+    def __init__(self, document: Document, parent: QObject | None = None):
+        super().__init__(parent)
+        self.document = document
+        self.selection: list[str] = []
+        self.playhead = 0
+        self.job_states: dict[str, str] = {}
+        self._was_dirty = False
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.timeout.connect(self.autosave)
+
+    # --- properties ---
+    @property
+    def project(self):  # noqa: ANN201
+        return self.document.project
+
+    @property
+    def dirty(self) -> bool:
+        return self.document.dirty
+
+    # --- edits ---
+    def apply(self, command, merge_key: str | None = None) -> bool:  # noqa: ANN001
+        try:
+            self.document.apply(command, merge_key)
+        except (CommandError, ValueError, KeyError) as exc:
+            self.message.emit(f"Can't {getattr(command, 'label', 'edit').lower()}: {exc}")
+            return False
+        self._emit(command.label)
+        return True
+
+    def undo(self) -> None:
+        label = self.document.undo()
+        if label:
+            self._emit(f"Undo {label}")
+
+    def redo(self) -> None:
+        label = self.document.redo()
+        if label:
+            self._emit(f"Redo {label}")
+
+    def _emit(self, what: str) -> None:
+        valid = {s.id for s in self.project.all_shots()}
+        if any(s not in valid for s in self.selection):
+            self.selection = [s for s in self.selection if s in valid]
+            self.selection_changed.emit(list(self.selection))
+        self.changed.emit(what)
+        if self.dirty != self._was_dirty:
+            self._was_dirty = self.dirty
+            self.dirty_changed.emit(self.dirty)
+
+    # --- selection, playhead, job states (view state, not undoable) ---
+    def select(self, shot_ids: list[str]) -> None:
+        if shot_ids != self.selection:
+            self.selection = list(shot_ids)
+            self.selection_changed.emit(list(shot_ids))
+
+    def set_playhead(self, frame: int) -> None:
+        frame = max(0, min(frame, max(self.project.total_frames - 1, 0)))
+        if frame != self.playhead:
+            self.playhead = frame
+            self.playhead_changed.emit(frame)
+
+    def set_job_state(self, shot_id: str, state: str) -> None:
+        """Transient generation state shown on a timeline card (the queue drives this)."""
+        if state:
+            self.job_states[shot_id] = state
+        else:
+            self.job_states.pop(shot_id, None)
+        self.job_state_changed.emit(shot_id, state)
+
+    # --- files ---
+    def save(self, bundle: Path | str | None = None) -> bool:
+        try:
+            path = self.document.save(bundle)
+        except (OSError, ProjectError) as exc:
+            self.message.emit(f"Save failed: {exc}")
+            return False
+        self.message.emit(f"Saved {path}")
+        self._emit("saved")
+        return True
+
+    def autosave(self) -> Path | None:
+        try:
+            return self.document.autosave()
+        except OSError as exc:
+            self.message.emit(f"Autosave failed: {exc}")
+            return None
+
+    def start_autosave(self, seconds: float) -> None:
+        self.autosave_timer.start(int(seconds * 1000))
+
+    @staticmethod
+    def open(path: Path | str, use_recovery: bool | None = None) -> Document:
+        """Open a bundle; with ``use_recovery`` True, load the autosave instead (kept dirty)."""
+        root = bundle_path_for(path)
+        if use_recovery and recovery_available(root):
+            document = Document(load_recovery(root), root)
+            document.history.mark_unsaved()  # recovered content is not what the file holds
+            return document
+        if use_recovery is False:
+            discard_recovery(root)
+        return Document.open(root)

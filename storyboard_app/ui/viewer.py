@@ -1,0 +1,74 @@
+"""The viewer in the middle of the window: the selected shot's take (its first frame), or a
+placeholder card. Playback of takes and of the whole animatic extends this widget."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
+from PySide6.QtWidgets import QWidget
+
+from ..model.bundle import BundlePaths
+from .session import ProjectSession
+from .thumbnails import ThumbnailCache
+
+
+class Viewer(QWidget):
+    def __init__(self, session: ProjectSession, thumbnails: ThumbnailCache, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.thumbnails = thumbnails
+        self.frame_image: QImage | None = None  # set by playback to show a decoded frame
+        self.setMinimumSize(320, 180)
+        for signal in (session.selection_changed, session.changed):
+            signal.connect(lambda *_a: self.update())
+        thumbnails.ready.connect(lambda _p: self.update())
+
+    def current_image(self) -> QImage | None:
+        if self.frame_image is not None:
+            return self.frame_image
+        shot = self._shot()
+        if shot is None or shot.selected_take is None or not shot.selected_take.media_path:
+            return None
+        bundle = self.session.document.bundle
+        if bundle is None:
+            return None
+        try:
+            return self.thumbnails.get(str(BundlePaths(bundle).media_path(shot.selected_take.media_path)))
+        except ValueError:
+            return None
+
+    def _shot(self):  # noqa: ANN202
+        if not self.session.selection:
+            return None
+        try:
+            return self.session.project.shot(self.session.selection[-1])
+        except KeyError:
+            return None
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#101216"))
+        project = self.session.project
+        aspect = project.width / project.height
+        w = min(self.width() - 24, (self.height() - 24) * aspect)
+        h = w / aspect
+        frame = QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+        image = self.current_image()
+        if image is not None:
+            painter.setRenderHint(QPainter.SmoothPixmapTransform)
+            painter.drawImage(frame, image, QRectF(image.rect()))
+        else:
+            painter.fillRect(frame, QColor("#22252d"))
+            painter.setPen(QColor("#8a90a2"))
+            font = QFont(self.font())
+            font.setPointSizeF(font.pointSizeF() + 3)
+            painter.setFont(font)
+            shot = self._shot()
+            if shot is None:
+                text = "Select a shot"
+            elif shot.selected_take is None:
+                text = f"Shot {shot.number}\nno take yet — generate it"
+            else:
+                text = f"Shot {shot.number}\nloading…"
+            painter.drawText(frame, Qt.AlignCenter, text)
+        painter.end()
