@@ -34,7 +34,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..model import CameraMove, DialogueLine, Ref, SetField, ShotSize, Transition, TransitionKind, new_id
+from ..model import (
+    CameraMove,
+    DialogueLine,
+    Ref,
+    SetField,
+    ShotSize,
+    Transition,
+    TransitionKind,
+    new_id,
+)
 from ..model.commands import InsertLine, MoveLine, RemoveLine, set_shot
 from .session import ProjectSession
 

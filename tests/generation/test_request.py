@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from conftest import make_project
+from generation_fixtures import make_project
 
 from storyboard_app.generation.request import (
     ShotRequest,

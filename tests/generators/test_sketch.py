@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "generation"))
-from conftest import make_project  # noqa: E402
+from generation_fixtures import make_project  # noqa: E402
 
 from generators.sketch import SketchGenerator  # noqa: E402
 from generators.sketch.figure import look_for_seed  # noqa: E402

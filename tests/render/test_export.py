@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import COLOURS, DURATIONS, FPS, H, W, make_clip
+from render_fixtures import COLOURS, DURATIONS, FPS, H, W, make_clip, make_tone
 
 from storyboard_app.media.ffmpeg import Cancelled, decode_audio, probe, run_ffmpeg
 from storyboard_app.render.burnins import BurnIns
@@ -190,8 +190,6 @@ def test_slow_conform_stretches_a_short_take_instead_of_holding(document, tmp_pa
 
 
 def test_music_bed_plays_throughout_and_ducks_under_dialogue(document, tmp_path):
-    from conftest import make_tone
-
     music = tmp_path / "music.wav"
     make_tone(music, 0.7, 110)  # shorter than the animatic: it loops
     options = ExportOptions(burnins=BurnIns.none(), music=music)
