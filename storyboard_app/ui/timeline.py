@@ -286,7 +286,8 @@ class TimelineCanvas(QWidget):
             return
         if self._resizing is not None:
             fps = self.session.project.fps
-            frames = max(int(round((pos.x() - self._resizing.x) / self.px_per_frame)), 1)
+            dx = pos.x() - (self._press.x() if self._press is not None else pos.x())
+            frames = max(self._resizing.frames + int(round(dx / self.px_per_frame)), 1)
             self._resize_frames = frames
             self.setToolTip(f"duration {format_duration(frames, fps)} ({frames} frames)")
             self.update()
