@@ -81,6 +81,8 @@ class TimelineCanvas(QWidget):
         self.cards: list[CardLayout] = []
         self.scenes: list[SceneLayout] = []
         self._xs: list[int] = []
+        self._starts: list[int] = []
+        self._shots: dict[str, Shot] = {}
         self._anchor: str | None = None
         self._press: QPoint | None = None
         self._press_card: CardLayout | None = None
@@ -119,6 +121,8 @@ class TimelineCanvas(QWidget):
             self.scenes.append(SceneLayout(seq.id, seq.name, x0, x1))
             x = x1 + SCENE_GAP
         self._xs = [c.x for c in self.cards]
+        self._starts = [c.start_frame for c in self.cards]
+        self._shots = {shot.id: shot for shot in self.session.project.all_shots()}
         self.setFixedSize(QSize(max(x + 40, 400), CARD_TOP + CARD_H + 10))
         self.update()
 
@@ -133,17 +137,21 @@ class TimelineCanvas(QWidget):
 
     def frame_to_x(self, frame: int) -> float:
         """Timeline x of a project frame, accounting for card minimum widths and scene gaps."""
-        for card in self.cards:
-            if frame < card.start_frame + card.frames:
-                return card.x + (frame - card.start_frame) / max(card.frames, 1) * card.w
-        return (self.cards[-1].x + self.cards[-1].w) if self.cards else 8
+        if not self.cards:
+            return 8
+        i = max(bisect.bisect_right(self._starts, frame) - 1, 0)
+        card = self.cards[i]
+        if frame >= card.start_frame + card.frames:
+            return card.x + card.w
+        return card.x + (frame - card.start_frame) / max(card.frames, 1) * card.w
 
     def x_to_frame(self, x: int) -> int:
-        for card in self.cards:
-            if x < card.x + card.w + CARD_GAP:
-                offset = min(max(x - card.x, 0), card.w)
-                return card.start_frame + int(offset / card.w * card.frames)
-        return self.session.project.total_frames
+        if not self.cards:
+            return 0
+        i = max(bisect.bisect_right(self._xs, x) - 1, 0)
+        card = self.cards[i]
+        offset = min(max(x - card.x, 0), card.w)
+        return card.start_frame + int(offset / card.w * card.frames)
 
     # --- painting ---
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
@@ -152,7 +160,6 @@ class TimelineCanvas(QWidget):
         exposed: QRect = event.rect()
         painter.fillRect(exposed, QColor("#1b1d23"))
         self._paint_ruler(painter, exposed)
-        project = self.session.project
         paths = BundlePaths(self.session.document.bundle) if self.session.document.bundle else None
         selected = set(self.session.selection)
         small = QFont(self.font())
@@ -169,7 +176,7 @@ class TimelineCanvas(QWidget):
         for card in self.cards[first:]:
             if card.x > exposed.right():
                 break
-            shot = project.shot(card.shot_id)
+            shot = self._shots[card.shot_id]
             self._paint_card(painter, card, shot, card.shot_id in selected, paths, small)
         if self._drop_x is not None:
             painter.setPen(QPen(QColor("#ffd35a"), 3))
@@ -189,11 +196,11 @@ class TimelineCanvas(QWidget):
         font = QFont(self.font())
         font.setPointSizeF(max(font.pointSizeF() - 2, 6.5))
         painter.setFont(font)
-        total = self.session.project.total_frames
-        for frame in range(0, total + 1, step_seconds * fps):
+        step = step_seconds * fps
+        first = max(self.x_to_frame(exposed.left() - 80) // step * step, 0)
+        last = min(self.x_to_frame(exposed.right() + 10), self.session.project.total_frames)
+        for frame in range(first, last + 1, step):  # only the ticks in the exposed strip
             x = int(self.frame_to_x(frame))
-            if x < exposed.left() - 80 or x > exposed.right() + 10:
-                continue
             painter.drawLine(x, RULER_H - 7, x, RULER_H)
             painter.drawText(x + 3, RULER_H - 8, frames_to_timecode(frame, fps)[3:])
 
