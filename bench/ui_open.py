@@ -56,7 +56,7 @@ def main() -> None:
         load_project(bundle)
         model_load = time.perf_counter() - started
 
-        app = make_app()
+        _app = make_app()  # keep the QApplication alive for the whole run
         settings = QSettings(str(Path(tmp) / "s.ini"), QSettings.IniFormat)
         started = time.perf_counter()
         window = MainWindow(settings=settings)
