@@ -243,6 +243,32 @@ def _remove_stale_temp_files(root: Path) -> None:
                 stale.unlink()
 
 
+def prune_unreferenced_takes(project: Project, bundle: Path | str) -> list[Path]:
+    """Delete take files under ``media/takes/`` that no take of the project refers to.
+
+    Deleting a take in the app is undoable, so its file stays until the project is saved; the
+    save then calls this. Only ``media/takes/`` is touched (recorded lines and references are
+    the user's own files).
+    """
+    paths = BundlePaths(bundle)
+    takes_dir = paths.media / "takes"
+    if not takes_dir.is_dir():
+        return []
+    referenced = {
+        (paths.root / take.media_path).resolve()
+        for shot in project.all_shots()
+        for take in shot.takes
+        if take.media_path
+    }
+    removed = []
+    for file in takes_dir.rglob("*"):
+        if file.is_file() and file.resolve() not in referenced:
+            with contextlib.suppress(OSError):
+                file.unlink()
+                removed.append(file)
+    return removed
+
+
 def write_autosave(project: Project, bundle: Path | str) -> Path:
     paths = BundlePaths(bundle)
     atomic_write_text(paths.autosave_file, project_json(project))

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QComboBox,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -24,10 +25,14 @@ from PySide6.QtWidgets import (
 from ..model import Document, Project, ProjectError, Sequence, Take, TakeStatus, new_id
 from ..model.bundle import bundle_path_for, recovery_available
 from ..model.commands import record_take
+from .export_dialog import ExportDialog
 from .history_view import HistoryView
 from .inspector import ShotInspector
 from .panels import IMAGE_SUFFIXES, CharactersPanel, StylesPanel
+from .player import Player
+from .queue import GenerationController, QueuePanel
 from .session import ProjectSession
+from .takes import TakesPanel
 from .thumbnails import ThumbnailCache
 from .timeline import TimelineView
 from .viewer import Viewer
@@ -105,6 +110,13 @@ class MainWindow(QMainWindow):
         self.act_zoom_in = action("Zoom &in", lambda: self.timeline.canvas.zoom(1.25), "Ctrl+=")
         self.act_zoom_out = action("Zoom &out", lambda: self.timeline.canvas.zoom(0.8), "Ctrl+-")
         self.act_add_scene = action("Add &scene", self.add_scene)
+        self.act_generate_selected = action("Generate &selected", lambda: self.generate("selected"), "Ctrl+G",
+                                            QStyle.SP_MediaSeekForward)
+        self.act_generate_scene = action("Generate s&cene", lambda: self.generate("scene"))
+        self.act_generate_all = action("Generate &all", lambda: self.generate("all"), "Ctrl+Shift+G")
+        self.act_generate_changed = action("Generate only &changed", lambda: self.generate("changed"))
+        self.act_play = action("&Play / pause", lambda: self.player.toggle(), None, QStyle.SP_MediaPlay)
+        self.act_export = action("&Animatic (MP4)…", self.export_dialog, "Ctrl+E")
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         for act in (self.act_new, self.act_open):
@@ -113,7 +125,8 @@ class MainWindow(QMainWindow):
         for act in (self.act_save, self.act_save_as):
             file_menu.addAction(act)
         file_menu.addSeparator()
-        self.export_menu = file_menu.addMenu("&Export")  # filled by the export part of the app
+        self.export_menu = file_menu.addMenu("&Export")
+        self.export_menu.addAction(self.act_export)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         edit = menu.addMenu("&Edit")
@@ -122,6 +135,10 @@ class MainWindow(QMainWindow):
         edit.addSeparator()
         for act in (self.act_insert, self.act_duplicate, self.act_split, self.act_delete, self.act_add_scene):
             edit.addAction(act)
+        gen_menu = menu.addMenu("&Generate")
+        for act in (self.act_generate_selected, self.act_generate_scene, self.act_generate_all,
+                    self.act_generate_changed):
+            gen_menu.addAction(act)
         self.view_menu = menu.addMenu("&View")
         for act in (self.act_zoom_in, self.act_zoom_out):
             self.view_menu.addAction(act)
@@ -129,7 +146,22 @@ class MainWindow(QMainWindow):
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         for act in (self.act_new, self.act_open, self.act_save, None, self.act_undo, self.act_redo, None,
-                    self.act_insert, self.act_delete):
+                    self.act_insert, self.act_delete, None, self.act_play, None):
+            if act is None:
+                toolbar.addSeparator()
+            else:
+                toolbar.addAction(act)
+        self.generator_combo = QComboBox()
+        self.generator_combo.setToolTip("generator for new takes")
+        from ..generation.registry import generator_specs
+
+        self.generator_combo.addItem("project generator", None)
+        for generator_id in sorted(generator_specs()):
+            self.generator_combo.addItem(generator_id, generator_id)
+        self.generator_combo.currentIndexChanged.connect(
+            lambda _i: setattr(self.generation, "generator_id", self.generator_combo.currentData()))
+        toolbar.addWidget(self.generator_combo)
+        for act in (self.act_generate_selected, self.act_generate_all, None, self.act_export):
             if act is None:
                 toolbar.addSeparator()
             else:
@@ -156,12 +188,20 @@ class MainWindow(QMainWindow):
         self.characters = CharactersPanel(self.session)
         self.styles = StylesPanel(self.session)
         self.history_view = HistoryView(self.session)
+        self.generation = GenerationController(self.session, self)
+        self.generation.generator_id = self.generator_combo.currentData()
+        self.queue_panel = QueuePanel(self.generation)
+        self.takes = TakesPanel(self.session, self.thumbnails)
+        self.player = Player(self.session, self.viewer, self)
+        self._shortcuts(splitter)
         self.docks: dict[str, QDockWidget] = {}
         for name, title, widget, area in (
             ("inspector", "Shot", self.inspector, Qt.RightDockWidgetArea),
             ("characters", "Characters", self.characters, Qt.LeftDockWidgetArea),
             ("styles", "Styles", self.styles, Qt.LeftDockWidgetArea),
             ("history", "History", self.history_view, Qt.LeftDockWidgetArea),
+            ("takes", "Takes", self.takes, Qt.RightDockWidgetArea),
+            ("queue", "Queue", self.queue_panel, Qt.BottomDockWidgetArea),
         ):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock_{name}")
@@ -169,14 +209,65 @@ class MainWindow(QMainWindow):
             self.addDockWidget(area, dock)
             self.docks[name] = dock
         self.tabifyDockWidget(self.docks["styles"], self.docks["history"])
+        self.tabifyDockWidget(self.docks["inspector"], self.docks["takes"])
         self.docks["styles"].raise_()
+        self.docks["inspector"].raise_()
         for action in self.view_menu.actions()[3:]:
             self.view_menu.removeAction(action)
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
 
+    def _shortcuts(self, area: QWidget) -> None:
+        """Transport keys on the viewer and timeline (not in text fields): space, J/K/L, and on
+        the viewer left/right a frame, up/down a shot."""
+        keys = {
+            Qt.Key_Space: lambda: self.player.toggle(),
+            Qt.Key_J: lambda: self.player.shuttle(-1),
+            Qt.Key_K: lambda: self.player.shuttle(0),
+            Qt.Key_L: lambda: self.player.shuttle(1),
+        }
+        for key, slot in keys.items():
+            shortcut = QShortcut(QKeySequence(key), area)
+            shortcut.setContext(Qt.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+        viewer_keys = {
+            Qt.Key_Left: lambda: self.player.step(-1),
+            Qt.Key_Right: lambda: self.player.step(1),
+            Qt.Key_Up: lambda: self.player.step_shot(-1),
+            Qt.Key_Down: lambda: self.player.step_shot(1),
+        }
+        for key, slot in viewer_keys.items():
+            shortcut = QShortcut(QKeySequence(key), self.viewer)
+            shortcut.setContext(Qt.WidgetShortcut)
+            shortcut.activated.connect(slot)
+
+    # --- generation and export ---
+    def generate(self, scope: str) -> int:
+        """Queue generation: "selected" shots, the selected shot's "scene", "all", or "changed"."""
+        project = self.session.project
+        if scope == "selected":
+            ids = list(self.session.selection)
+            if not ids:
+                self.statusBar().showMessage("Select shots to generate", 4000)
+                return 0
+            return self.generation.generate(ids)
+        if scope == "scene":
+            if not self.session.selection:
+                return 0
+            seq = project.find_shot(self.session.selection[-1])[0]
+            return self.generation.generate([s.id for s in seq.shots])
+        return self.generation.generate(None, only_changed=scope == "changed")
+
+    def export_dialog(self, open_folder: bool = True) -> ExportDialog:
+        dialog = ExportDialog(self.session, self, open_folder=open_folder)
+        dialog.show()
+        return dialog
+
     # --- document ---
     def set_document(self, document: Document) -> None:
+        if getattr(self, "generation", None) is not None:
+            self.generation.shutdown()
+            self.player.shutdown()
         if self.session is not None:
             self.session.autosave_timer.stop()
             self.session.deleteLater()
@@ -340,5 +431,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.session.autosave_timer.stop()
+        self.generation.shutdown()
+        self.player.shutdown()
         self.thumbnails.wait(3000)
         event.accept()

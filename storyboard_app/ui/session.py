@@ -13,7 +13,13 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..model import Document, ProjectError
-from ..model.bundle import bundle_path_for, discard_recovery, load_recovery, recovery_available
+from ..model.bundle import (
+    bundle_path_for,
+    discard_recovery,
+    load_recovery,
+    prune_unreferenced_takes,
+    recovery_available,
+)
 from ..model.commands import CommandError
 
 
@@ -98,6 +104,7 @@ class ProjectSession(QObject):
     def save(self, bundle: Path | str | None = None) -> bool:
         try:
             path = self.document.save(bundle)
+            prune_unreferenced_takes(self.project, path)  # deleted takes' files go on save
         except (OSError, ProjectError) as exc:
             self.message.emit(f"Save failed: {exc}")
             return False

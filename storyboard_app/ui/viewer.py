@@ -19,6 +19,7 @@ class Viewer(QWidget):
         self.thumbnails = thumbnails
         self.frame_image: QImage | None = None  # set by playback to show a decoded frame
         self.setMinimumSize(320, 180)
+        self.setFocusPolicy(Qt.ClickFocus)  # click the picture, then arrows step frames/shots
         for signal in (session.selection_changed, session.changed):
             signal.connect(lambda *_a: self.update())
         thumbnails.ready.connect(lambda _p: self.update())

@@ -1,0 +1,213 @@
+"""Generating from the app: the queue controller and its dock.
+
+The generation service runs its batch on its own thread and generation itself in worker
+processes; its events arrive here through a Qt signal (queued to the UI thread), where finished
+takes are recorded on the project with a model command. The UI thread never generates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..generation.service import BatchEvent, BatchHandle, GenerationService
+from ..model.commands import record_take
+from .session import ProjectSession
+
+BADGE_FOR_STATE = {"queued": "queued", "running": "rendering"}
+
+
+@dataclass
+class QueueEntry:
+    shot_id: str
+    shot_number: str
+    state: str = "queued"
+    fraction: float = 0.0
+    message: str = ""
+    error: str = ""
+    started: float | None = None
+    finished: float | None = None
+    batch: BatchHandle | None = field(default=None, repr=False)
+
+    def elapsed(self, now: float) -> float:
+        if self.started is None:
+            return 0.0
+        return (self.finished or now) - self.started
+
+    def eta(self, now: float) -> float | None:
+        if self.started is None or self.finished is not None or self.fraction <= 0.05:
+            return None
+        return self.elapsed(now) * (1 - self.fraction) / self.fraction
+
+
+class GenerationController(QObject):
+    """Starts batches, tracks every shot's job, records takes on the UI thread."""
+
+    _event = Signal(object)  # BatchEvent from the batch thread → UI thread
+    updated = Signal()
+    batch_finished = Signal()
+
+    def __init__(self, session: ProjectSession, parent: QObject | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.entries: dict[str, QueueEntry] = {}
+        self.batches: list[BatchHandle] = []
+        self.generator_id: str | None = None  # None: the project's generator
+        self.jobs: int | None = None
+        self._event.connect(self._on_event)
+
+    @property
+    def running(self) -> bool:
+        return any(not b.finished for b in self.batches)
+
+    def generate(self, shot_ids: list[str] | None = None, only_changed: bool = False, reroll: bool = False) -> int:
+        """Queue generation for shots (None: all). Returns how many jobs were queued."""
+        document = self.session.document
+        if document.bundle is None:
+            self.session.message.emit("Save the project before generating (takes live in the bundle)")
+            return 0
+        project = self.session.project
+        shots = project.all_shots() if shot_ids is None else [project.shot(i) for i in shot_ids]
+        shots = [s for s in shots if self.entries.get(s.id) is None or self.entries[s.id].finished is not None
+                 or self.entries[s.id].state in ("done", "failed", "cancelled")]
+        service = GenerationService(document.paths.root)
+        try:
+            planned = service.plan(project, shots, self.generator_id, reroll)
+        except Exception as exc:  # noqa: BLE001 - unknown generator, bad reference path...
+            self.session.message.emit(f"Can't generate: {exc}")
+            return 0
+        if only_changed:
+            planned = [p for p in planned if p.action != "up_to_date"]
+        if not planned:
+            self.session.message.emit("Nothing to generate: every take is up to date")
+            return 0
+        handle = service.start(planned, self._event.emit, jobs=self.jobs)
+        self.batches.append(handle)
+        for item in planned:
+            self.entries[item.shot_id] = QueueEntry(item.shot_id, item.shot_number, batch=handle)
+            self.session.set_job_state(item.shot_id, "queued")
+        self.updated.emit()
+        return len(planned)
+
+    @Slot(object)
+    def _on_event(self, event: BatchEvent) -> None:
+        entry = self.entries.get(event.shot_id)
+        if entry is None:
+            return
+        now = time.monotonic()
+        if event.outcome is None:
+            entry.state = event.state.value
+            if entry.state == "running" and entry.started is None:
+                entry.started = now
+            entry.fraction, entry.message = event.fraction, event.message
+            self.session.set_job_state(event.shot_id, BADGE_FOR_STATE.get(entry.state, entry.state))
+        else:
+            entry.state = {"generated": "done", "cached": "done", "up_to_date": "done"}.get(event.outcome,
+                                                                                            event.outcome)
+            entry.fraction = 1.0 if entry.state == "done" else entry.fraction
+            entry.message, entry.error = event.message, event.error
+            entry.started = entry.started or now
+            entry.finished = now
+            self.session.set_job_state(event.shot_id, "")
+            if event.take is not None:
+                with contextlib.suppress(KeyError):  # the shot was deleted while it generated
+                    self.session.apply(record_take(self.session.project, event.shot_id, event.take))
+        self.updated.emit()
+        if not self.running and all(e.finished is not None for e in self.entries.values()):
+            self.batch_finished.emit()
+
+    def cancel(self, shot_id: str) -> None:
+        entry = self.entries.get(shot_id)
+        if entry is not None and entry.batch is not None and entry.finished is None:
+            entry.batch.cancel_shot(shot_id)
+            if entry.state == "queued":
+                entry.message = "cancelling…"
+
+    def cancel_all(self) -> None:
+        for batch in self.batches:
+            if not batch.finished:
+                batch.cancel()
+
+    def retry_failed(self) -> int:
+        failed = [sid for sid, e in self.entries.items() if e.state == "failed"]
+        return self.generate(failed) if failed else 0
+
+    def clear_finished(self) -> None:
+        self.entries = {k: e for k, e in self.entries.items() if e.finished is None}
+        self.batches = [b for b in self.batches if not b.finished]
+        self.updated.emit()
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        self.cancel_all()
+        for batch in self.batches:
+            batch.wait(timeout)
+
+
+class QueuePanel(QWidget):
+    """Jobs with progress bars, elapsed and estimated time, errors; cancel and retry."""
+
+    COLUMNS = ["Shot", "Progress", "State", "Elapsed", "ETA", "Message"]
+
+    def __init__(self, controller: GenerationController, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.controller = controller
+        self.table = QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setSelectionBehavior(QTableWidget.SelectRows)
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        cancel, cancel_all = QPushButton("Cancel"), QPushButton("Cancel all")
+        retry, clear = QPushButton("Retry failed"), QPushButton("Clear finished")
+        cancel.clicked.connect(self._cancel_selected)
+        cancel_all.clicked.connect(controller.cancel_all)
+        retry.clicked.connect(controller.retry_failed)
+        clear.clicked.connect(controller.clear_finished)
+        buttons = QHBoxLayout()
+        for button in (cancel, cancel_all, retry, clear):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table)
+        controller.updated.connect(self.refresh)
+        self.refresh()
+
+    def _cancel_selected(self) -> None:
+        for index in self.table.selectionModel().selectedRows():
+            self.controller.cancel(self.table.item(index.row(), 0).data(Qt.UserRole))
+
+    def refresh(self) -> None:
+        now = time.monotonic()
+        entries = list(self.controller.entries.values())
+        self.table.setRowCount(len(entries))
+        for row, entry in enumerate(entries):
+            shot = QTableWidgetItem(entry.shot_number)
+            shot.setData(Qt.UserRole, entry.shot_id)
+            self.table.setItem(row, 0, shot)
+            bar = self.table.cellWidget(row, 1)
+            if not isinstance(bar, QProgressBar):
+                bar = QProgressBar()
+                bar.setRange(0, 100)
+                bar.setTextVisible(False)
+                self.table.setCellWidget(row, 1, bar)
+            bar.setValue(int(entry.fraction * 100))
+            self.table.setItem(row, 2, QTableWidgetItem(entry.state))
+            self.table.setItem(row, 3, QTableWidgetItem(f"{entry.elapsed(now):.1f} s"))
+            eta = entry.eta(now)
+            self.table.setItem(row, 4, QTableWidgetItem("" if eta is None else f"{eta:.1f} s"))
+            message = QTableWidgetItem(entry.error or entry.message)
+            message.setToolTip(entry.error or entry.message)
+            self.table.setItem(row, 5, message)

@@ -1,0 +1,139 @@
+"""The takes browser for the selected shot: every take with its thumbnail, generator, seed and
+time; pin one as the selected take (undoable), delete takes (their files go on the next save),
+compare two side by side."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSignalBlocker, QSize, Qt
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..model.bundle import BundlePaths
+from ..model.commands import remove_take, select_take
+from .session import ProjectSession
+from .thumbnails import ThumbnailCache
+
+
+class TakesPanel(QWidget):
+    def __init__(self, session: ProjectSession, thumbnails: ThumbnailCache, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.thumbnails = thumbnails
+        self.list = QListWidget()
+        self.list.setViewMode(QListWidget.IconMode)
+        self.list.setIconSize(QSize(160, 90))
+        self.list.setResizeMode(QListWidget.Adjust)
+        self.list.setSelectionMode(QListWidget.ExtendedSelection)
+        self.list.setWordWrap(True)
+        self.pin_button = QPushButton("Use this take")
+        self.delete_button = QPushButton("Delete")
+        self.compare_button = QPushButton("Compare two")
+        buttons = QHBoxLayout()
+        for b in (self.pin_button, self.delete_button, self.compare_button):
+            buttons.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(buttons)
+        self.pin_button.clicked.connect(self.pin_current)
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.compare_button.clicked.connect(self.compare_selected)
+        self.list.itemDoubleClicked.connect(lambda _i: self.pin_current())
+        session.selection_changed.connect(lambda _ids: self.refresh())
+        session.changed.connect(lambda _w: self.refresh())
+        thumbnails.ready.connect(lambda _p: self.refresh())
+        self.refresh()
+
+    def _shot(self):  # noqa: ANN202
+        if not self.session.selection:
+            return None
+        try:
+            return self.session.project.shot(self.session.selection[-1])
+        except KeyError:
+            return None
+
+    def refresh(self) -> None:
+        shot = self._shot()
+        with QSignalBlocker(self.list):
+            current = {i.data(Qt.UserRole) for i in self.list.selectedItems()}
+            self.list.clear()
+            if shot is None:
+                return
+            bundle = self.session.document.bundle
+            for take in reversed(shot.takes):
+                mark = "★ " if take.id == shot.selected_take_id else ""
+                when = take.created_at.replace("T", " ")[:16]
+                label = f"{mark}{take.generator_id} · seed {take.seed}\n{when}"
+                if take.status.value != "done":
+                    label += f"\n{take.status.value}: {take.error[:60]}"
+                item = QListWidgetItem(label)
+                item.setData(Qt.UserRole, take.id)
+                item.setToolTip(f"request {take.request_hash[:12]}\n{take.error}".strip())
+                if take.media_path and bundle is not None:
+                    try:
+                        image = self.thumbnails.get(str(BundlePaths(bundle).media_path(take.media_path)))
+                    except ValueError:
+                        image = None
+                    if image is not None:
+                        item.setIcon(QIcon(QPixmap.fromImage(image)))
+                self.list.addItem(item)
+                if take.id in current:
+                    item.setSelected(True)
+
+    def selected_take_ids(self) -> list[str]:
+        return [i.data(Qt.UserRole) for i in self.list.selectedItems()]
+
+    def pin_current(self) -> None:
+        shot = self._shot()
+        ids = self.selected_take_ids()
+        if shot is not None and ids:
+            self.session.apply(select_take(self.session.project, shot.id, ids[0]))
+
+    def delete_selected(self) -> None:
+        from ..model.commands import Compound, RemoveTake, set_shot
+
+        shot = self._shot()
+        ids = self.selected_take_ids()
+        if shot is None or not ids:
+            return
+        if len(ids) == 1:
+            self.session.apply(remove_take(self.session.project, shot.id, ids[0]))
+            return
+        commands = []
+        if shot.selected_take_id in ids:  # fall back to the newest good take that stays
+            remaining = [t for t in shot.takes if t.id not in ids and t.status.value == "done"]
+            commands += [set_shot(shot.id, "selected_take_id", remaining[-1].id if remaining else None),
+                         set_shot(shot.id, "take_pinned", False)]
+        commands += [RemoveTake(shot.id, take_id) for take_id in ids]
+        self.session.apply(Compound(commands, f"Delete {len(ids)} takes"))
+
+    def compare_selected(self) -> QDialog | None:
+        ids = self.selected_take_ids()
+        shot = self._shot()
+        if shot is None or len(ids) != 2:
+            self.session.message.emit("Select two takes to compare")
+            return None
+        dialog = QDialog(self)
+        dialog.setWindowTitle(f"Shot {shot.number}: compare takes")
+        row = QHBoxLayout(dialog)
+        bundle = BundlePaths(self.session.document.bundle)
+        for take_id in ids:
+            take = shot.take(take_id)
+            column = QVBoxLayout()
+            picture = QLabel()
+            image = self.thumbnails.get(str(bundle.media_path(take.media_path))) if take and take.media_path else None
+            if image is not None:
+                picture.setPixmap(QPixmap.fromImage(image).scaledToWidth(480, Qt.SmoothTransformation))
+            column.addWidget(picture)
+            column.addWidget(QLabel(f"{take.generator_id} · seed {take.seed} · {take.created_at[:16]}"))
+            row.addLayout(column)
+        dialog.show()
+        return dialog
