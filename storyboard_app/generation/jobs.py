@@ -28,7 +28,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, Protocol
 
-from .protocol import CancelToken, GenerationCancelled, GenerationResult
+from ..media.ffmpeg import Cancelled
+from .protocol import CancelToken, GenerationResult
 from .request import ShotRequest
 
 
@@ -118,7 +119,7 @@ def _worker_main(conn: Connection, cancel_event: Any, spec: str) -> None:
         try:
             result = generator.generate(request, Path(output), progress, token)
             conn.send(("done", job_id, result))
-        except GenerationCancelled:
+        except Cancelled:  # GenerationCancelled, or a cancelled ffmpeg call inside the generator
             conn.send(("cancelled", job_id, "cancelled"))
         except BaseException as exc:  # noqa: BLE001 - reported on the take
             detail = str(exc) or type(exc).__name__

@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from ..media.ffmpeg import Cancelled
 from .request import ShotRequest
 
 ProgressCallback = Callable[[float, str], None]
 
 
-class GenerationCancelled(Exception):
-    """Raised inside a generator when its job was cancelled."""
+class GenerationCancelled(Cancelled):
+    """Raised inside a generator when its job was cancelled (a media ``Cancelled`` raised by a
+    cancelled ffmpeg call counts as the same thing)."""
 
 
 class GenerationError(RuntimeError):

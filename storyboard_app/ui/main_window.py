@@ -71,13 +71,11 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._status = QLabel()
         self.statusBar().addPermanentWidget(self._status)
+        self._saved_state = self.settings.value("window/state")
         self.set_document(document or new_document())
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        state = self.settings.value("window/state")
-        if state is not None:
-            self.restoreState(state)
         else:
             self.resize(1480, 900)
 
@@ -170,9 +168,6 @@ class MainWindow(QMainWindow):
 
     def _build_views(self) -> None:
         assert self.session is not None
-        for dock in self.findChildren(QDockWidget):
-            self.removeDockWidget(dock)
-            dock.deleteLater()
         self.viewer = Viewer(self.session, self.thumbnails)
         self.timeline = TimelineView(self.session, self.thumbnails)
         splitter = QSplitter(Qt.Vertical)
@@ -194,15 +189,24 @@ class MainWindow(QMainWindow):
         self.takes = TakesPanel(self.session, self.thumbnails)
         self.player = Player(self.session, self.viewer, self)
         self._shortcuts(splitter)
-        self.docks: dict[str, QDockWidget] = {}
-        for name, title, widget, area in (
+        panels = (
             ("inspector", "Shot", self.inspector, Qt.RightDockWidgetArea),
             ("characters", "Characters", self.characters, Qt.LeftDockWidgetArea),
             ("styles", "Styles", self.styles, Qt.LeftDockWidgetArea),
             ("history", "History", self.history_view, Qt.LeftDockWidgetArea),
             ("takes", "Takes", self.takes, Qt.RightDockWidgetArea),
             ("queue", "Queue", self.queue_panel, Qt.BottomDockWidgetArea),
-        ):
+        )
+        if getattr(self, "docks", None):
+            # another document: the docks (and the user's layout) stay, their contents change
+            for name, _title, widget, _area in panels:
+                old_widget = self.docks[name].widget()
+                self.docks[name].setWidget(widget)
+                if old_widget is not None:
+                    old_widget.deleteLater()
+            return
+        self.docks: dict[str, QDockWidget] = {}
+        for name, title, widget, area in panels:
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock_{name}")
             dock.setWidget(widget)
@@ -212,6 +216,8 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["inspector"], self.docks["takes"])
         self.docks["styles"].raise_()
         self.docks["inspector"].raise_()
+        if self._saved_state is not None:
+            self.restoreState(self._saved_state)
         for action in self.view_menu.actions()[3:]:
             self.view_menu.removeAction(action)
         for dock in self.docks.values():

@@ -49,28 +49,30 @@ def x_display() -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def prepare_example(directory: Path) -> Path:
-    """A copy of the example with every shot generated (so the timeline shows thumbnails)."""
+def prepare_example(directory: Path, generate: bool = True) -> Path:
+    """A copy of the example, with every shot generated (so the timeline shows thumbnails)."""
     from ..generation.service import generate_shots
     from ..model import Document
 
     bundle = directory / EXAMPLE.name
     shutil.copytree(EXAMPLE, bundle)
-    document = Document.open(bundle)
-    generate_shots(document)
-    document.save()
+    if generate:
+        document = Document.open(bundle)
+        generate_shots(document)
+        document.save()
     return bundle
 
 
 def capture(out_dir: Path) -> list[Path]:
-    """Write main-window.png into ``out_dir``; returns the files written."""
+    """Write main-window.png and generating.png into ``out_dir``; returns the files written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="storyboard-shots-") as tmp, x_display() as display:
         bundle = prepare_example(Path(tmp))
+        fresh = prepare_example(Path(tmp) / "fresh", generate=False)
         env_backup = {k: os.environ.get(k) for k in ("DISPLAY", "QT_QPA_PLATFORM")}
         os.environ["DISPLAY"], os.environ["QT_QPA_PLATFORM"] = display, "xcb"
         try:
-            return _grab(bundle, out_dir, Path(tmp))
+            return _grab(bundle, fresh, out_dir, Path(tmp))
         finally:
             for key, value in env_backup.items():
                 if value is None:
@@ -79,7 +81,14 @@ def capture(out_dir: Path) -> list[Path]:
                     os.environ[key] = value
 
 
-def _grab(bundle: Path, out_dir: Path, tmp: Path) -> list[Path]:
+def _settle(app, seconds: float) -> None:  # noqa: ANN001
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def _grab(bundle: Path, fresh: Path, out_dir: Path, tmp: Path) -> list[Path]:
     from PySide6.QtCore import QSettings
 
     from .app import make_app
@@ -87,6 +96,17 @@ def _grab(bundle: Path, out_dir: Path, tmp: Path) -> list[Path]:
 
     app = make_app()
     settings = QSettings(str(tmp / "settings.ini"), QSettings.IniFormat)
+    written = []
+
+    def snap(window, name: str) -> Path:  # noqa: ANN001
+        geometry = window.frameGeometry()
+        image = app.primaryScreen().grabWindow(0, geometry.x(), geometry.y(), geometry.width(), geometry.height())
+        path = out_dir / name
+        image.save(str(path))
+        written.append(path)
+        return path
+
+    # 1. the example, generated, shot 4 selected
     window = MainWindow(settings=settings)
     window.open_project(bundle)
     window.setGeometry(0, 0, *SIZE)
@@ -101,19 +121,34 @@ def _grab(bundle: Path, out_dir: Path, tmp: Path) -> list[Path]:
         if all(window.thumbnails.get(str(window.session.document.paths.media_path(s.selected_take.media_path)))
                for s in shots[:6] if s.selected_take):
             break
-    for _ in range(20):
-        app.processEvents()
-        time.sleep(0.02)
-    screen = app.primaryScreen()
-    geometry = window.frameGeometry()
-    image = screen.grabWindow(0, geometry.x(), geometry.y(), geometry.width(), geometry.height())
-    path = out_dir / "main-window.png"
-    image.save(str(path))
+    _settle(app, 0.4)
+    snap(window, "main-window.png")
     window.session.document.history.mark_saved()  # nothing to ask on close
     window.close()
     window.deleteLater()
+
+    # 2. a fresh copy generating: the queue dock and the viewer mid-batch
+    window = MainWindow(settings=settings)
+    window.open_project(fresh)
+    window.setGeometry(0, 0, *SIZE)
+    window.show()
+    window.docks["queue"].raise_()
+    window.generation.jobs = 1
+    window.generate("all")
+    shots = window.session.project.all_shots()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and sum(1 for s in shots if s.selected_take) < 5:
+        app.processEvents()
+        time.sleep(0.02)
+    window.session.select([next(s.id for s in reversed(shots) if s.selected_take)])
+    _settle(app, 0.6)
+    snap(window, "generating.png")
+    window.generation.shutdown()
+    window.session.document.history.mark_saved()
+    window.close()
+    window.deleteLater()
     app.processEvents()
-    return [path]
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
