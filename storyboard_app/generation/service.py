@@ -277,6 +277,7 @@ class GenerationService:
             id=take_id, generator_id=item.generator_id, generator_version=item.generator_version,
             request_hash=item.request_hash, seed=item.request.seed, media_path=media,
             created_at=datetime.now(UTC).isoformat(timespec="seconds"), status=status, error=error,
+            prompt=item.request.prompt,
         )
 
 

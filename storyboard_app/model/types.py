@@ -142,6 +142,7 @@ class Take:
     created_at: str = ""  # ISO 8601, UTC
     status: TakeStatus = TakeStatus.QUEUED
     error: str = ""
+    prompt: str = ""  # the composed prompt it was generated with (what the generator was asked)
 
 
 @dataclass

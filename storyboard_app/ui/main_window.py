@@ -159,6 +159,10 @@ class MainWindow(QMainWindow):
         self.generator_combo.currentIndexChanged.connect(
             lambda _i: setattr(self.generation, "generator_id", self.generator_combo.currentData()))
         toolbar.addWidget(self.generator_combo)
+        self.style_combo = QComboBox()
+        self.style_combo.setToolTip("project style")
+        self.style_combo.activated.connect(self._style_chosen)
+        toolbar.addWidget(self.style_combo)
         for act in (self.act_generate_selected, self.act_generate_all, None, self.act_export):
             if act is None:
                 toolbar.addSeparator()
@@ -186,8 +190,10 @@ class MainWindow(QMainWindow):
         self.generation = GenerationController(self.session, self)
         self.generation.generator_id = self.generator_combo.currentData()
         self.queue_panel = QueuePanel(self.generation)
-        self.takes = TakesPanel(self.session, self.thumbnails)
         self.player = Player(self.session, self.viewer, self)
+        self.takes = TakesPanel(self.session, self.thumbnails, play=self.player.play_take)
+        self.session.changed.connect(lambda _w: self._refresh_style_combo())
+        self._refresh_style_combo()
         self._shortcuts(splitter)
         panels = (
             ("inspector", "Shot", self.inspector, Qt.RightDockWidgetArea),
@@ -246,6 +252,24 @@ class MainWindow(QMainWindow):
             shortcut = QShortcut(QKeySequence(key), self.viewer)
             shortcut.setContext(Qt.WidgetShortcut)
             shortcut.activated.connect(slot)
+
+    def _refresh_style_combo(self) -> None:
+        from PySide6.QtCore import QSignalBlocker
+
+        project = self.session.project
+        with QSignalBlocker(self.style_combo):
+            self.style_combo.clear()
+            self.style_combo.addItem("no style", None)
+            for style in project.styles:
+                self.style_combo.addItem(style.name, style.id)
+            self.style_combo.setCurrentIndex(max(self.style_combo.findData(project.style_id), 0))
+
+    def _style_chosen(self, index: int) -> None:
+        from ..model import Ref, SetField
+
+        style_id = self.style_combo.itemData(index)
+        if style_id != self.session.project.style_id:
+            self.session.apply(SetField(Ref("project"), "style_id", style_id, "Set project style"))
 
     # --- generation and export ---
     def generate(self, scope: str) -> int:

@@ -4,6 +4,9 @@ compare two side by side."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from PySide6.QtCore import QSignalBlocker, QSize, Qt
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
@@ -24,25 +27,29 @@ from .thumbnails import ThumbnailCache
 
 
 class TakesPanel(QWidget):
-    def __init__(self, session: ProjectSession, thumbnails: ThumbnailCache, parent: QWidget | None = None):
+    def __init__(self, session: ProjectSession, thumbnails: ThumbnailCache, parent: QWidget | None = None,
+                 play: Callable[[Path], None] | None = None):
         super().__init__(parent)
         self.session = session
         self.thumbnails = thumbnails
+        self.play = play
         self.list = QListWidget()
         self.list.setViewMode(QListWidget.IconMode)
         self.list.setIconSize(QSize(160, 90))
         self.list.setResizeMode(QListWidget.Adjust)
         self.list.setSelectionMode(QListWidget.ExtendedSelection)
         self.list.setWordWrap(True)
+        self.play_button = QPushButton("Play")
         self.pin_button = QPushButton("Use this take")
         self.delete_button = QPushButton("Delete")
         self.compare_button = QPushButton("Compare two")
         buttons = QHBoxLayout()
-        for b in (self.pin_button, self.delete_button, self.compare_button):
+        for b in (self.play_button, self.pin_button, self.delete_button, self.compare_button):
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
+        self.play_button.clicked.connect(self.play_current)
         self.pin_button.clicked.connect(self.pin_current)
         self.delete_button.clicked.connect(self.delete_selected)
         self.compare_button.clicked.connect(self.compare_selected)
@@ -76,7 +83,7 @@ class TakesPanel(QWidget):
                     label += f"\n{take.status.value}: {take.error[:60]}"
                 item = QListWidgetItem(label)
                 item.setData(Qt.UserRole, take.id)
-                item.setToolTip(f"request {take.request_hash[:12]}\n{take.error}".strip())
+                item.setToolTip("\n".join(x for x in (take.prompt, f"request {take.request_hash[:12]}", take.error) if x))
                 if take.media_path and bundle is not None:
                     try:
                         image = self.thumbnails.get(str(BundlePaths(bundle).media_path(take.media_path)))
@@ -90,6 +97,14 @@ class TakesPanel(QWidget):
 
     def selected_take_ids(self) -> list[str]:
         return [i.data(Qt.UserRole) for i in self.list.selectedItems()]
+
+    def play_current(self) -> None:
+        shot = self._shot()
+        ids = self.selected_take_ids()
+        take = shot.take(ids[0]) if shot is not None and ids else None
+        if take is None or not take.media_path or self.play is None:
+            return
+        self.play(BundlePaths(self.session.document.bundle).media_path(take.media_path))
 
     def pin_current(self) -> None:
         shot = self._shot()

@@ -203,3 +203,25 @@ def test_the_whole_story_in_the_app(make_window, qtbot, tmp_path):
     assert probe(out).duration == pytest.approx((sum(s.duration for s in shots) + 48) / 24, abs=0.1)
     dialog.close()
     window.save()
+
+
+def test_takes_record_their_prompt_play_and_the_toolbar_sets_the_style(make_window, qtbot, tmp_path):
+    window = make_window(Document.open(small_example(tmp_path, shots=1)))
+    shot = window.session.project.all_shots()[0]
+    window.session.select([shot.id])
+    window.generation.generate([shot.id])
+    qtbot.waitUntil(lambda: not window.generation.running and bool(shot.takes), timeout=60000)
+    assert shot.takes[0].prompt.startswith(shot.prompt)
+    item = window.takes.list.item(0)
+    assert shot.prompt in item.toolTip()
+    item.setSelected(True)
+    window.takes.play_current()
+    qtbot.waitUntil(lambda: window.viewer.frame_image is not None, timeout=30000)
+    window.player.stop()
+
+    combo = window.style_combo
+    assert combo.currentData() == "st_graphite"
+    combo.activated.emit(combo.findData(None))
+    assert window.session.project.style_id is None
+    window.act_undo.trigger()
+    assert window.session.project.style_id == "st_graphite" and combo.currentData() == "st_graphite"
