@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..files import fsync_file
 from .history import History
 from .types import Project
 from .validation import Problem, ProjectError, parse_project, project_to_data, resolve_media_path
@@ -188,7 +189,7 @@ def atomic_write_text(target: Path, text: str, backup: Path | None = None) -> No
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    _fsync_dir(target.parent)
+    fsync_file(target.parent)  # the rename itself is durable once the directory is synced
 
 
 def _current_umask() -> int:
@@ -212,15 +213,6 @@ def _replace_backup(target: Path, backup: Path) -> None:
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
-
-
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def save_project(project: Project, bundle: Path | str) -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ..model import Document, ProjectError
+from ..model import Document, ProjectError, Shot
 from ..model.bundle import (
     bundle_path_for,
     discard_recovery,
@@ -79,6 +79,15 @@ class ProjectSession(QObject):
         if self.dirty != self._was_dirty:
             self._was_dirty = self.dirty
             self.dirty_changed.emit(self.dirty)
+
+    def current_shot(self) -> Shot | None:
+        """The last selected shot (the one the inspector, viewer and takes browser show)."""
+        if not self.selection:
+            return None
+        try:
+            return self.project.shot(self.selection[-1])
+        except KeyError:
+            return None
 
     # --- selection, playhead, job states (view state, not undoable) ---
     def select(self, shot_ids: list[str]) -> None:

@@ -59,16 +59,8 @@ class TakesPanel(QWidget):
         thumbnails.ready.connect(lambda _p: self.refresh())
         self.refresh()
 
-    def _shot(self):  # noqa: ANN202
-        if not self.session.selection:
-            return None
-        try:
-            return self.session.project.shot(self.session.selection[-1])
-        except KeyError:
-            return None
-
     def refresh(self) -> None:
-        shot = self._shot()
+        shot = self.session.current_shot()
         with QSignalBlocker(self.list):
             current = {i.data(Qt.UserRole) for i in self.list.selectedItems()}
             self.list.clear()
@@ -99,7 +91,7 @@ class TakesPanel(QWidget):
         return [i.data(Qt.UserRole) for i in self.list.selectedItems()]
 
     def play_current(self) -> None:
-        shot = self._shot()
+        shot = self.session.current_shot()
         ids = self.selected_take_ids()
         take = shot.take(ids[0]) if shot is not None and ids else None
         if take is None or not take.media_path or self.play is None:
@@ -107,7 +99,7 @@ class TakesPanel(QWidget):
         self.play(BundlePaths(self.session.document.bundle).media_path(take.media_path))
 
     def pin_current(self) -> None:
-        shot = self._shot()
+        shot = self.session.current_shot()
         ids = self.selected_take_ids()
         if shot is not None and ids:
             self.session.apply(select_take(self.session.project, shot.id, ids[0]))
@@ -115,7 +107,7 @@ class TakesPanel(QWidget):
     def delete_selected(self) -> None:
         from ..model.commands import Compound, RemoveTake, set_shot
 
-        shot = self._shot()
+        shot = self.session.current_shot()
         ids = self.selected_take_ids()
         if shot is None or not ids:
             return
@@ -132,7 +124,7 @@ class TakesPanel(QWidget):
 
     def compare_selected(self) -> QDialog | None:
         ids = self.selected_take_ids()
-        shot = self._shot()
+        shot = self.session.current_shot()
         if shot is None or len(ids) != 2:
             self.session.message.emit("Select two takes to compare")
             return None

@@ -27,7 +27,7 @@ class Viewer(QWidget):
     def current_image(self) -> QImage | None:
         if self.frame_image is not None:
             return self.frame_image
-        shot = self._shot()
+        shot = self.session.current_shot()
         if shot is None or shot.selected_take is None or not shot.selected_take.media_path:
             return None
         bundle = self.session.document.bundle
@@ -36,14 +36,6 @@ class Viewer(QWidget):
         try:
             return self.thumbnails.get(str(BundlePaths(bundle).media_path(shot.selected_take.media_path)))
         except ValueError:
-            return None
-
-    def _shot(self):  # noqa: ANN202
-        if not self.session.selection:
-            return None
-        try:
-            return self.session.project.shot(self.session.selection[-1])
-        except KeyError:
             return None
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
@@ -64,7 +56,7 @@ class Viewer(QWidget):
             font = QFont(self.font())
             font.setPointSizeF(font.pointSizeF() + 3)
             painter.setFont(font)
-            shot = self._shot()
+            shot = self.session.current_shot()
             if shot is None:
                 text = "Select a shot"
             elif shot.selected_take is None:
