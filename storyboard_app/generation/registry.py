@@ -40,10 +40,17 @@ def generator_specs() -> dict[str, str]:
     return specs
 
 
+class GeneratorLoadError(RuntimeError):
+    """An installed generator whose code cannot be imported (a broken or incompatible plugin)."""
+
+
 def load_generator_class(spec: str) -> type[Generator]:
     module_name, _, attr = spec.partition(":")
-    module = importlib.import_module(module_name)
-    return getattr(module, attr)
+    try:
+        module = importlib.import_module(module_name)
+        return getattr(module, attr)
+    except Exception as exc:  # noqa: BLE001 - any plugin failure becomes one clear message
+        raise GeneratorLoadError(f"generator {spec} could not be loaded: {exc}") from exc
 
 
 def generator_spec(generator_id: str) -> str:

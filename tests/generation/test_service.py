@@ -128,3 +128,19 @@ def test_events_report_progress_then_a_final_outcome(make_document, fake_generat
 def test_jobs_option_is_respected(make_document, jobs):
     doc = make_document(["market at night", "alley"])
     assert generate_shots(doc, jobs=jobs).generated == 2
+
+
+def test_a_broken_generator_plugin_is_one_clear_error(make_document):
+    from storyboard_app.generation.registry import (
+        GeneratorLoadError,
+        register_generator,
+        unregister_generator,
+    )
+
+    register_generator("broken", "no_such_module_anywhere:Generator")
+    try:
+        doc = make_document(["x"], generator="broken")
+        with pytest.raises(GeneratorLoadError, match="no_such_module_anywhere:Generator could not be loaded"):
+            generate_shots(doc)
+    finally:
+        unregister_generator("broken")
