@@ -92,6 +92,33 @@ class PromptEdit(QPlainTextEdit):
             popup.hide()
 
 
+class DurationSpinBox(QSpinBox):
+    """Frames, shown as seconds:frames ("3:12"); typing either "84" or "3:12" works."""
+
+    def __init__(self, fps: callable, parent: QWidget | None = None):  # type: ignore[valid-type]
+        super().__init__(parent)
+        self._fps = fps
+        self.setRange(1, 24 * 60 * 60 * 10)
+
+    def textFromValue(self, value: int) -> str:  # noqa: N802
+        seconds, frames = divmod(value, self._fps())
+        return f"{seconds}:{frames:02d}"
+
+    def valueFromText(self, text: str) -> int:  # noqa: N802
+        text = text.strip()
+        if ":" in text:
+            seconds, _, frames = text.partition(":")
+            return int(seconds or 0) * self._fps() + int(frames or 0)
+        return int(text or 0)
+
+    def validate(self, text: str, pos: int):  # noqa: ANN201
+        from PySide6.QtGui import QValidator
+
+        body = text.strip()
+        ok = body.replace(":", "", 1).isdigit() if body else False
+        return (QValidator.Acceptable if ok else QValidator.Intermediate, text, pos)
+
+
 class ShotInspector(QScrollArea):
     def __init__(self, session: ProjectSession, parent: QWidget | None = None):
         super().__init__(parent)
@@ -120,9 +147,8 @@ class ShotInspector(QScrollArea):
         self.strength = QDoubleSpinBox()
         self.strength.setRange(0, 1)
         self.strength.setSingleStep(0.1)
-        self.duration = QSpinBox()
-        self.duration.setRange(1, 24 * 60 * 60)
-        self.duration.setSuffix(" frames")
+        self.duration = DurationSpinBox(lambda: self.session.project.fps)
+        self.duration.setToolTip("seconds:frames — type 3:12 or a number of frames")
         self.duration_label = QLabel()
         self.characters = QListWidget()
         self.characters.setMinimumHeight(72)
@@ -242,8 +268,7 @@ class ShotInspector(QScrollArea):
         self.move_combo.setCurrentIndex(list(CameraMove).index(shot.camera_move))
         self.strength.setValue(shot.camera_strength)
         self.duration.setValue(shot.duration)
-        seconds, frames = divmod(shot.duration, project.fps)
-        self.duration_label.setText(f"{seconds}s {frames:02d}f")
+        self.duration_label.setText(f"{shot.duration} frames")
         self.characters.clear()
         for ch in project.characters:
             item = QListWidgetItem(ch.name)

@@ -196,3 +196,17 @@ def test_styles_panel_sets_a_preset_as_project_style(make_window):
     assert project.style_id == "preset_noir" and project.styles[0].name == "Noir"
     window.act_undo.trigger()
     assert project.style_id is None and not project.styles
+
+
+def test_duration_accepts_frames_or_seconds_and_frames(make_window):
+    window = make_window()
+    window.act_insert.trigger()
+    shot = window.session.project.all_shots()[0]
+    box = window.inspector.duration
+    assert box.text() == "3:00"
+    assert box.valueFromText("3:12") == 84 and box.valueFromText("100") == 100
+    box.lineEdit().setText("2:06")
+    box.interpretText()
+    assert shot.duration == 54
+    window.act_undo.trigger()
+    assert shot.duration == 72
