@@ -1,0 +1,176 @@
+"""The diffusers adapter on CPU with tiny random-weight pipelines the tests build themselves.
+
+Nothing is downloaded (HF_HUB_OFFLINE=1); pipelines are saved with save_pretrained and loaded
+through the adapter's own loading code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("diffusers")
+pytest.importorskip("torch")
+
+from diffusers_fixtures import save_animatediff_pipeline, save_ip_adapter, save_sd_pipeline  # noqa: E402
+
+from generators.diffusers_local import DiffusersGenerator  # noqa: E402
+from generators.diffusers_local import adapter as adapter_module  # noqa: E402
+from generators.diffusers_local.loading import _PIPELINES, clear_cache  # noqa: E402
+from storyboard_app.generation.protocol import CancelToken, GenerationCancelled, GenerationError  # noqa: E402
+from storyboard_app.generation.request import CharacterSpec, ShotRequest  # noqa: E402
+from storyboard_app.media.ffmpeg import probe, run_ffmpeg  # noqa: E402
+
+W, H, FPS = 32, 32, 8
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("tiny-models")
+    from diffusers import UNet2DConditionModel
+
+    sd = save_sd_pipeline(root)
+    return {"sd": sd, "animatediff": save_animatediff_pipeline(root),
+            "ip": save_ip_adapter(root, UNet2DConditionModel.from_pretrained(sd / "unet"))}
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    yield
+    clear_cache()
+    adapter_module._EMBEDS.clear()
+
+
+def request(settings: dict, seed: int = 7, frames: int = 12, refs: tuple[str, ...] = ()) -> ShotRequest:
+    chars = (CharacterSpec("c", "Ada", "a woman in a red coat", 7, refs),) if refs else ()
+    return ShotRequest(shot_id="s", shot_number="1", prompt="Ada at a night market; wide shot, push in",
+                       negative_prompt="", seed=seed, width=W, height=H, fps=FPS, frames=frames,
+                       camera_move="push_in", camera_strength=0.5, shot_size="WS", shot_prompt="night market",
+                       characters=chars, reference_images=refs, settings=settings)
+
+
+def frames_of(path: Path) -> np.ndarray:
+    raw = run_ffmpeg(["-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+    return np.frombuffer(raw, np.uint8).reshape(-1, H, W, 3)
+
+
+def run(req: ShotRequest, out: Path, events: list | None = None, cancel: CancelToken | None = None):
+    log = events if events is not None else []
+    return DiffusersGenerator().generate(req, out, lambda f, m: log.append((f, m)), cancel or CancelToken())
+
+
+def still_settings(models, **extra) -> dict:
+    return {"mode": "still", "model": str(models["sd"]), "steps": 2, "guidance": 0.0, **extra}
+
+
+def test_still_mode_makes_a_clip_of_the_shot_and_the_seed_decides_the_picture(models, tmp_path):
+    settings = still_settings(models)
+    result = run(request(settings), tmp_path / "a.mp4")
+    info = probe(result.path)
+    assert (info.width, info.height, info.video_codec) == (W, H, "h264")
+    assert info.duration == pytest.approx(12 / FPS, abs=0.01)
+    a = frames_of(tmp_path / "a.mp4")
+    assert len(a) == 12
+    run(request(settings), tmp_path / "b.mp4")
+    run(request(settings, seed=8), tmp_path / "c.mp4")
+    assert np.array_equal(a, frames_of(tmp_path / "b.mp4"))
+    assert not np.array_equal(a, frames_of(tmp_path / "c.mp4"))
+
+
+def test_the_pipeline_is_loaded_once_and_reused(models, tmp_path):
+    settings = still_settings(models)
+    run(request(settings), tmp_path / "a.mp4")
+    pipes = list(_PIPELINES.values())
+    run(request(settings, seed=3), tmp_path / "b.mp4")
+    assert list(_PIPELINES.values()) == pipes and len(pipes) == 1
+
+
+def test_video_mode_conforms_to_the_shot(models, tmp_path):
+    settings = {"mode": "video", "video_model": str(models["animatediff"]), "steps": 2, "guidance": 1.0,
+                "frames": 8, "video_fps": 8}
+    a = run(request(settings, frames=20), tmp_path / "a.mp4")
+    info = probe(a.path)
+    assert (info.width, info.height) == (W, H) and info.duration == pytest.approx(20 / FPS, abs=0.01)
+    assert len(frames_of(a.path)) == 20
+    run(request(settings, frames=20), tmp_path / "b.mp4")
+    run(request(settings, frames=20, seed=99), tmp_path / "c.mp4")
+    assert np.array_equal(frames_of(tmp_path / "a.mp4"), frames_of(tmp_path / "b.mp4"))
+    assert not np.array_equal(frames_of(tmp_path / "a.mp4"), frames_of(tmp_path / "c.mp4"))
+
+
+def test_reference_images_go_through_the_ip_adapter_with_cached_embeddings(models, tmp_path, monkeypatch):
+    from PIL import Image
+
+    ref = tmp_path / "ada.png"
+    Image.new("RGB", (32, 32), (240, 20, 20)).save(ref)
+    adapter = {"path": str(models["ip"]), "weight_name": "ip_adapter.bin", "scale": 1.0}
+    with_ref = request(still_settings(models, ip_adapter=adapter), refs=(str(ref),))
+    plain = dataclasses.replace(with_ref, reference_images=(), characters=())
+    calls = []
+    run(plain, tmp_path / "plain.mp4")
+    pipe = next(iter(_PIPELINES.values()))
+    original = pipe.encode_image  # the image encoder pass: the expensive part worth caching
+    monkeypatch.setattr(pipe, "encode_image", lambda *a, **k: calls.append(1) or original(*a, **k))
+    run(with_ref, tmp_path / "ref1.mp4")
+    run(dataclasses.replace(with_ref, seed=with_ref.seed), tmp_path / "ref2.mp4")
+    assert calls == [1]  # the character's reference was encoded once, then reused
+    assert not np.array_equal(frames_of(tmp_path / "plain.mp4"), frames_of(tmp_path / "ref1.mp4"))
+    assert np.array_equal(frames_of(tmp_path / "ref1.mp4"), frames_of(tmp_path / "ref2.mp4"))
+
+
+def test_progress_arrives_per_step_and_cancel_stops_between_steps(models, tmp_path):
+    settings = still_settings(models, steps=6)
+    events: list = []
+    run(request(settings), tmp_path / "a.mp4", events)
+    steps = [m for _f, m in events if "step" in m]
+    assert steps[:2] == ["still: step 1/6", "still: step 2/6"] and len(steps) == 6
+    fractions = [f for f, _m in events]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+    token = CancelToken()
+    seen: list = []
+
+    def progress(fraction: float, message: str) -> None:
+        seen.append(message)
+        if message == "still: step 2/6":
+            token.cancel()
+
+    with pytest.raises(GenerationCancelled):
+        DiffusersGenerator().generate(request(settings), tmp_path / "b.mp4", progress, token)
+    assert "still: step 3/6" not in seen and not (tmp_path / "b.mp4").exists()
+
+
+def test_a_missing_model_is_a_clear_error_not_a_download(tmp_path):
+    settings = {"mode": "still", "model": "nobody/no-such-model", "steps": 1}
+    with pytest.raises(GenerationError, match=r"'nobody/no-such-model' is not available locally.*download"):
+        run(request(settings), tmp_path / "a.mp4")
+
+
+def test_generate_through_the_worker_process_records_takes(models, tmp_path):
+    """The real path: project settings → ShotRequest → spawned worker → adapter → take."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "generation"))
+    from generation_fixtures import make_project
+
+    from storyboard_app.generation.service import generate_shots
+    from storyboard_app.model import Document
+
+    project = make_project(["market at night", "alley"], frames=8)
+    project.width, project.height = W, H
+    project.generator = "diffusers"
+    project.generator_settings["diffusers"] = still_settings(models)
+    doc = Document(project, tmp_path / "p.sbproj")
+    doc.save()
+    report = generate_shots(doc)
+    assert report.generated == 2, report.failed
+    for shot in doc.project.all_shots():
+        take = shot.selected_take
+        assert take.generator_id == "diffusers" and probe(doc.paths.media_path(take.media_path)).width == W
+    # the same character keeps its seed across shots (the takes record it)
+    seeds = {s.takes[0].seed for s in doc.project.all_shots() if s.characters == ["ch_a"]}
+    assert seeds == {1111}
