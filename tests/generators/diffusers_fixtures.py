@@ -113,3 +113,42 @@ def save_ip_adapter(root: Path, unet) -> Path:  # noqa: ANN001
     encoder.save_pretrained(target / "image_encoder")
     CLIPImageProcessor(crop_size=32, size=32).save_pretrained(target / "image_encoder")
     return target
+
+
+def save_ltx_i2v_pipeline(root: Path) -> Path:
+    """A tiny LTX-Video image-to-video pipeline: T5 from a T5Config, a word-level tokenizer built
+    in code, the LTX transformer and VAE with diffusers' test-sized configs."""
+    import torch
+    from diffusers import (
+        AutoencoderKLLTXVideo,
+        FlowMatchEulerDiscreteScheduler,
+        LTXImageToVideoPipeline,
+        LTXVideoTransformer3DModel,
+    )
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast, T5Config, T5EncoderModel
+
+    torch.manual_seed(2)
+    transformer = LTXVideoTransformer3DModel(
+        in_channels=8, out_channels=8, patch_size=1, patch_size_t=1, num_attention_heads=4, attention_head_dim=8,
+        cross_attention_dim=32, num_layers=1, caption_channels=32)
+    vae = AutoencoderKLLTXVideo(
+        in_channels=3, out_channels=3, latent_channels=8, block_out_channels=(8, 8, 8, 8),
+        decoder_block_out_channels=(8, 8, 8, 8), layers_per_block=(1, 1, 1, 1, 1),
+        decoder_layers_per_block=(1, 1, 1, 1, 1), spatio_temporal_scaling=(True, True, False, False),
+        decoder_spatio_temporal_scaling=(True, True, False, False), decoder_inject_noise=(False,) * 5,
+        upsample_residual=(False,) * 4, upsample_factor=(1,) * 4, timestep_conditioning=False, patch_size=1,
+        patch_size_t=1, encoder_causal=True, decoder_causal=False)
+    text = T5EncoderModel(T5Config(vocab_size=200, d_model=32, d_kv=8, d_ff=37, num_layers=1, num_heads=4,
+                                   relative_attention_num_buckets=8, decoder_start_token_id=0)).eval()
+    words = ["a", "the", "night", "market", "rain", "woman", "red", "coat", "key", "at", "in", "of", "on", "ada", "wide", "shot", "push"]
+    vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2} | {w: 3 + i for i, w in enumerate(words)}
+    core = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, pad_token="<pad>", eos_token="</s>",
+                                        unk_token="<unk>", model_max_length=128)
+    pipe = LTXImageToVideoPipeline(transformer=transformer, vae=vae, scheduler=FlowMatchEulerDiscreteScheduler(),
+                                   text_encoder=text, tokenizer=tokenizer)
+    target = root / "tiny-ltx-i2v"
+    pipe.save_pretrained(target)
+    return target

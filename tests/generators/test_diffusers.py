@@ -15,7 +15,12 @@ import pytest
 pytest.importorskip("diffusers")
 pytest.importorskip("torch")
 
-from diffusers_fixtures import save_animatediff_pipeline, save_ip_adapter, save_sd_pipeline  # noqa: E402
+from diffusers_fixtures import (  # noqa: E402
+    save_animatediff_pipeline,
+    save_ip_adapter,
+    save_ltx_i2v_pipeline,
+    save_sd_pipeline,
+)
 
 from generators.diffusers_local import DiffusersGenerator  # noqa: E402
 from generators.diffusers_local import adapter as adapter_module  # noqa: E402
@@ -33,7 +38,7 @@ def models(tmp_path_factory) -> dict[str, Path]:
     from diffusers import UNet2DConditionModel
 
     sd = save_sd_pipeline(root)
-    return {"sd": sd, "animatediff": save_animatediff_pipeline(root),
+    return {"sd": sd, "animatediff": save_animatediff_pipeline(root), "ltx_i2v": save_ltx_i2v_pipeline(root),
             "ip": save_ip_adapter(root, UNet2DConditionModel.from_pretrained(sd / "unet"))}
 
 
@@ -100,6 +105,34 @@ def test_video_mode_conforms_to_the_shot(models, tmp_path):
     run(request(settings, frames=20, seed=99), tmp_path / "c.mp4")
     assert np.array_equal(frames_of(tmp_path / "a.mp4"), frames_of(tmp_path / "b.mp4"))
     assert not np.array_equal(frames_of(tmp_path / "a.mp4"), frames_of(tmp_path / "c.mp4"))
+
+
+def test_keyframe_then_animate_feeds_the_consistent_still_to_the_video_model(models, tmp_path, monkeypatch):
+    settings = {**still_settings(models), "mode": "keyframe", "video_model": str(models["ltx_i2v"]), "frames": 9,
+                "video_fps": 8, "steps_video": 2, "guidance_video": 1.0}
+    seen = {}
+    still_only = run(request(still_settings(models)), tmp_path / "still.mp4")
+    keyframe_still = adapter_module.DiffusersGenerator._still
+    monkeypatch.setattr(adapter_module.DiffusersGenerator, "_still",
+                        lambda self, *a, **k: seen.setdefault("still", keyframe_still(self, *a, **k)))
+    real_call = adapter_module.DiffusersGenerator._call
+
+    def spy(self, pipe, kwargs, *a, **k):  # noqa: ANN001, ANN202
+        if "image" in kwargs:
+            seen["animated"] = kwargs["image"]
+        return real_call(self, pipe, kwargs, *a, **k)
+
+    monkeypatch.setattr(adapter_module.DiffusersGenerator, "_call", spy)
+    result = run(request(settings, frames=16), tmp_path / "kf.mp4")
+    pipe = next(p for (kind, *_), p in _PIPELINES.items() if kind == "i2v")
+    assert type(pipe).__name__ == "LTXImageToVideoPipeline"
+    assert len(frames_of(result.path)) == 16 and probe(result.path).duration == pytest.approx(2.0, abs=0.01)
+    assert seen["still"].size == (40, 40)  # the overscan still from the image model was made first
+    expected = np.asarray(seen["still"].resize((32, 32)))
+    assert np.array_equal(np.asarray(seen["animated"]), expected)  # and it is what the video model animated
+    assert still_only.path.exists()
+    run(request(settings, frames=16), tmp_path / "kf2.mp4")
+    assert np.array_equal(frames_of(tmp_path / "kf.mp4"), frames_of(tmp_path / "kf2.mp4"))
 
 
 def test_reference_images_go_through_the_ip_adapter_with_cached_embeddings(models, tmp_path, monkeypatch):
