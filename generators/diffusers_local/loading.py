@@ -15,7 +15,7 @@ from typing import Any
 
 from storyboard_app.generation.protocol import GenerationError
 
-from .presets import PRESETS
+from .presets import ANIMATEDIFF_BASE, PRESETS
 
 _PIPELINES: dict[tuple, Any] = {}
 
@@ -77,7 +77,11 @@ def pick_dtype(device: str, requested: str | None = None):  # noqa: ANN201
 
 
 def load_pipeline(kind: str, source: str, settings: dict[str, Any]):  # noqa: ANN201
-    """The pipeline for ``kind`` ("image", "video", "i2v") from ``source``, cached."""
+    """The pipeline for ``kind`` ("image", "video", "i2v") from ``source``, cached.
+
+    An AnimateDiff preset is a motion adapter, not a pipeline: it is combined with an SD 1.5 base
+    (``settings["base_model"]``) into an AnimateDiffPipeline.
+    """
     device = pick_device(settings.get("device"))
     dtype = pick_dtype(device, settings.get("dtype"))
     adapter = settings.get("ip_adapter") or {}
@@ -89,7 +93,11 @@ def load_pipeline(kind: str, source: str, settings: dict[str, Any]):  # noqa: AN
     if not Path(source).expanduser().is_dir() and local_only and not model_present(source):
         raise missing_model_error(source)
     try:
-        pipe = _from_pretrained(kind, source, dtype, local_only)
+        preset = next((p for p in PRESETS.values() if p.model_id == source and p.name.startswith("animatediff")), None)
+        if preset is not None:
+            pipe = _animatediff(preset, settings, dtype, local_only)
+        else:
+            pipe = _from_pretrained(kind, source, dtype, local_only)
     except OSError as exc:  # a missing snapshot or file in offline mode
         raise missing_model_error(source) from exc
     if adapter:
@@ -130,6 +138,29 @@ def _from_pretrained(kind: str, source: str, dtype, local_only: bool):  # noqa: 
         except ValueError:
             return AutoPipelineForImage2Image.from_pretrained(source, **kwargs)
     return DiffusionPipeline.from_pretrained(source, **kwargs)
+
+
+def _animatediff(preset, settings: dict[str, Any], dtype, local_only: bool):  # noqa: ANN001, ANN202
+    from diffusers import AnimateDiffPipeline, EulerDiscreteScheduler, MotionAdapter
+
+    base = settings.get("base_model", ANIMATEDIFF_BASE)
+    if not Path(base).expanduser().is_dir() and local_only and not model_present(base):
+        raise missing_model_error(base)
+    if preset.motion_adapter_file:  # AnimateDiff-Lightning ships one state-dict file
+        from huggingface_hub import hf_hub_download
+        from safetensors.torch import load_file
+
+        adapter = MotionAdapter().to(dtype=dtype)
+        path = hf_hub_download(preset.model_id, preset.motion_adapter_file, local_files_only=local_only)
+        adapter.load_state_dict(load_file(path))
+    else:
+        adapter = MotionAdapter.from_pretrained(preset.model_id, torch_dtype=dtype, local_files_only=local_only)
+    pipe = AnimateDiffPipeline.from_pretrained(base, motion_adapter=adapter, torch_dtype=dtype,
+                                               local_files_only=local_only)
+    if preset.motion_adapter_file:  # Lightning is distilled for trailing-timestep Euler
+        pipe.scheduler = EulerDiscreteScheduler.from_config(pipe.scheduler.config, timestep_spacing="trailing",
+                                                            beta_schedule="linear")
+    return pipe
 
 
 def _load_ip_adapter(pipe, adapter: dict[str, Any], local_only: bool) -> None:  # noqa: ANN001

@@ -20,6 +20,7 @@ class Preset:
     note: str = ""
     frames: int | None = None  # video: frames per generation
     fps: int | None = None  # video: the model's native frame rate
+    motion_adapter_file: str | None = None  # AnimateDiff-Lightning: one weights file in the repo
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (
@@ -31,9 +32,12 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
     Preset("wan2.1-t2v-1.3b", "Wan-AI/Wan2.1-T2V-1.3B-Diffusers", "video", 30, 5.0, "text to video", 81, 16),
     Preset("wan2.2-ti2v-5b", "Wan-AI/Wan2.2-TI2V-5B-Diffusers", "video", 30, 5.0, "text/image to video", 121, 24),
     Preset("animatediff", "guoyww/animatediff-motion-adapter-v1-5-2", "video", 25, 7.5, "needs an SD1.5 base", 16, 8),
-    Preset("animatediff-lightning", "ByteDance/AnimateDiff-Lightning", "video", 4, 1.0, "needs an SD1.5 base", 16, 8),
+    Preset("animatediff-lightning", "ByteDance/AnimateDiff-Lightning", "video", 4, 1.0, "needs an SD1.5 base", 16, 8,
+           "animatediff_lightning_4step_diffusers.safetensors"),
     Preset("ltx-i2v", "Lightricks/LTX-Video", "i2v", 30, 3.0, "animates a keyframe", 97, 24),
 )}
 
 DEFAULT_IMAGE_PRESET = "sd-turbo"
 DEFAULT_VIDEO_PRESET = "ltx-video-distilled"
+#: the SD 1.5 base an AnimateDiff motion adapter animates (settings "base_model" overrides it)
+ANIMATEDIFF_BASE = "stable-diffusion-v1-5/stable-diffusion-v1-5"

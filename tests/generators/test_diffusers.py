@@ -207,3 +207,20 @@ def test_generate_through_the_worker_process_records_takes(models, tmp_path):
     # the same character keeps its seed across shots (the takes record it)
     seeds = {s.takes[0].seed for s in doc.project.all_shots() if s.characters == ["ch_a"]}
     assert seeds == {1111}
+    # video mode through the same path: a settings change makes new takes
+    doc.project.generator_settings["diffusers"] = {"mode": "video", "video_model": str(models["animatediff"]),
+                                                   "steps": 2, "guidance": 1.0, "frames": 8, "video_fps": 8}
+    report = generate_shots(doc)
+    assert report.generated == 2, report.failed
+    assert all(len(s.takes) == 2 and s.selected_take_id == s.takes[1].id for s in doc.project.all_shots())
+
+
+def test_animatediff_presets_combine_the_motion_adapter_with_a_base_model(monkeypatch):
+    from generators.diffusers_local import loading
+
+    adapter_id = "guoyww/animatediff-motion-adapter-v1-5-2"
+    with pytest.raises(GenerationError, match=adapter_id):  # nothing cached: the adapter is named
+        loading.load_pipeline("video", adapter_id, {})
+    monkeypatch.setattr(loading, "model_present", lambda source: source == adapter_id)
+    with pytest.raises(GenerationError, match="stable-diffusion-v1-5/stable-diffusion-v1-5"):
+        loading.load_pipeline("video", adapter_id, {})  # the adapter alone is not a pipeline: the base is needed
