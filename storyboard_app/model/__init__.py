@@ -13,7 +13,7 @@ from .bundle import (
     save_project,
 )
 from .commands import Command, CommandError, Compound, Ref, SetField
-from .history import History
+from .history import EditRefused, History
 from .types import (
     CameraMove,
     Character,
@@ -38,7 +38,7 @@ from .validation import Problem, ProjectError
 
 __all__ = [
     "SCHEMA_VERSION", "BundlePaths", "CameraMove", "Character", "Command", "CommandError",
-    "Compound", "ConformMode", "DialogueLine", "Document", "History", "Problem", "Project",
+    "Compound", "ConformMode", "DialogueLine", "Document", "EditRefused", "History", "Problem", "Project",
     "ProjectError", "Ref", "RenderSettings", "Sequence", "SetField", "Shot", "ShotSize", "Style",
     "Take", "TakeStatus", "Transition", "TransitionKind", "VoiceSettings", "bundle_path_for",
     "format_duration", "frames_to_timecode", "load_project", "new_id", "project_json",

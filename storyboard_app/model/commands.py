@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
+import typing
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+
+from pydantic import ConfigDict, PydanticUserError, TypeAdapter, ValidationError
 
 from .types import (
     Character,
@@ -113,9 +117,35 @@ class SetField:
         names = {f.name for f in dataclasses.fields(obj)}
         if self.field not in names or self.field == "id":
             raise CommandError(f"{type(obj).__name__} has no editable field {self.field!r}")
+        value = _checked_value(type(obj), self.field, self.value)
         old = getattr(obj, self.field)
-        setattr(obj, self.field, copy.deepcopy(self.value))
+        setattr(obj, self.field, copy.deepcopy(value))
         return SetField(self.target, self.field, old, self.label)
+
+
+@functools.cache
+def _field_adapter(cls: type, name: str) -> TypeAdapter:
+    hint = typing.get_type_hints(cls)[name]
+    try:  # NaN/inf refused as the loader refuses them; dataclass types carry their own config
+        return TypeAdapter(hint, config=ConfigDict(allow_inf_nan=False))
+    except PydanticUserError:
+        return TypeAdapter(hint)
+
+
+def _checked_value(cls: type, name: str, value: Any) -> Any:
+    """``value`` as the field's type, or CommandError: "3" for 3 is refused, "MS" becomes ShotSize.MS.
+
+    Only conversions that keep the value equal are accepted (an enum's string, an int for a
+    float), so a bad value from a widget or script never reaches the project file.
+    """
+    try:
+        converted = _field_adapter(cls, name).validate_python(value)
+    except ValidationError as exc:
+        reason = exc.errors()[0].get("msg", "invalid value")
+        raise CommandError(f"{cls.__name__}.{name}: {reason} (got {value!r:.40})") from None
+    if converted != value:
+        raise CommandError(f"{cls.__name__}.{name}: expected {type(converted).__name__} (got {value!r:.40})")
+    return converted
 
 
 # --------------------------------------------------------------------------- shots

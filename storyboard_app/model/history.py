@@ -4,6 +4,11 @@ Each entry keeps the command that redoes the step and the inverse that undoes it
 text field produces many SetField commands; passing the same ``merge_key`` within
 ``merge_window`` seconds folds them into one step, so one undo returns to the text before the
 pause. A step is never merged into the state that was saved.
+
+Every pushed command is validated after it applies (the loader's own semantic checks): an edit
+that would leave a project the app cannot open again (a shot shorter than its transition, a
+volume of +1000 dB, an unsafe id) is rolled back and refused with ``EditRefused``, so invalid
+states never enter the history and can never be saved.
 """
 
 from __future__ import annotations
@@ -12,8 +17,24 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .commands import Command, Compound
+from .commands import Command, CommandError, Compound
 from .types import Project
+from .validation import Problem, edit_problems
+
+
+class EditRefused(CommandError):
+    """A command that applied but left the project invalid; it was rolled back."""
+
+    def __init__(self, label: str, problems: list[Problem]):
+        self.label = label
+        self.problems = problems
+        first = problems[0]
+        more = len(problems) - 1
+        text = f"{first.path}: {first.reason}"
+        super().__init__(text + (f" (and {more} more)" if more else ""))
+
+
+Validator = Callable[[Project], list[Problem]]
 
 
 @dataclass
@@ -43,10 +64,17 @@ class History:
     _next_revision: int = 0
     _revisions: list[int] = field(default_factory=list)  # revision after each done entry
     listeners: list[Listener] = field(default_factory=list)
+    #: Checks the project after each push; None turns validation off (bulk loaders, benchmarks).
+    validator: Validator | None = edit_problems
 
     def push(self, project: Project, command: Command, merge_key: str | None = None) -> None:
-        """Apply ``command`` to ``project`` and record it. Raises (changing nothing) on failure."""
+        """Apply ``command`` to ``project`` and record it. Raises (changing nothing) on failure.
+
+        ``EditRefused`` (a ``CommandError``) when the result would not validate.
+        """
         inverse = command.apply(project)
+        if self.validator is not None:
+            inverse = self._validated(project, command, inverse)
         now = self.clock()
         top = self._done[-1] if self._done else None
         self._undone.clear()
@@ -68,6 +96,21 @@ class History:
                 del self._done[0]
                 del self._revisions[0]
         self._notify(command.label)
+
+    def _validated(self, project: Project, command: Command, inverse: Command) -> Command:
+        """Roll back and raise if ``command`` introduced problems; return the inverse to keep."""
+        assert self.validator is not None
+        problems = self.validator(project)
+        if not problems:
+            return inverse
+        inverse.apply(project)  # roll back before deciding, so a refusal changes nothing
+        # A project that was already invalid (built in code, not loaded) must stay editable:
+        # only problems this command introduced refuse it.
+        before = {(p.path, p.reason) for p in self.validator(project)}
+        new = [p for p in problems if (p.path, p.reason) not in before]
+        if new:
+            raise EditRefused(command.label, new)
+        return command.apply(project)
 
     def undo(self, project: Project) -> str | None:
         if not self._done:
