@@ -28,8 +28,16 @@ from typing import Any
 
 from ..files import fsync_file
 from .history import History
+from .trash import restore_referenced, trash_unreferenced_takes
 from .types import Project
-from .validation import Problem, ProjectError, parse_project, project_to_data, resolve_media_path
+from .validation import (
+    Problem,
+    ProjectError,
+    check_savable,
+    parse_project,
+    project_to_data,
+    resolve_media_path,
+)
 
 SCHEMA_VERSION = 1
 BUNDLE_SUFFIX = ".sbproj"
@@ -109,8 +117,13 @@ def read_project_file(file: Path) -> Project:
         raise ProjectError(
             [Problem(name, "$", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]
         ) from None
+    except RecursionError:  # a hostile or broken file: an invalid project, not a crash
+        raise ProjectError([Problem(name, "$", "JSON nested too deeply to read")]) from None
     data = upgrade(data, name)
-    return parse_project(data, name)
+    try:
+        return parse_project(data, name)
+    except RecursionError:
+        raise ProjectError([Problem(name, "$", "JSON nested too deeply to read")]) from None
 
 
 def upgrade(data: Any, file: str) -> dict[str, Any]:
@@ -216,15 +229,38 @@ def _replace_backup(target: Path, backup: Path) -> None:
 
 
 def save_project(project: Project, bundle: Path | str) -> Path:
-    """Save atomically with a backup of the previous version; returns the bundle path."""
+    """Save atomically with a backup of the previous version; returns the bundle path.
+
+    The project is validated first with the loader's own checks (ProjectError, nothing written),
+    so a saved project always opens again. When ``project.json`` already holds exactly this
+    project nothing is rewritten, so the backup keeps the previous *different* version and a
+    read-only bundle with nothing to save is not an error. Take files that the project refers
+    to and that sit in the bundle's trash are moved back (a deletion undone after a save).
+    """
     paths = BundlePaths(bundle)
+    check_savable(project, str(paths.project_file), paths.root if paths.root.is_dir() else None)
+    text = project_json(project)
+    if _holds(paths.project_file, text):
+        with contextlib.suppress(FileNotFoundError):
+            paths.autosave_file.unlink()
+        restore_referenced(project, paths.root)
+        return paths.root
     paths.root.mkdir(parents=True, exist_ok=True)
     paths.media.mkdir(exist_ok=True)
     _remove_stale_temp_files(paths.root)
-    atomic_write_text(paths.project_file, project_json(project), backup=paths.backup_file)
+    atomic_write_text(paths.project_file, text, backup=paths.backup_file)
     with contextlib.suppress(FileNotFoundError):
         paths.autosave_file.unlink()
+    restore_referenced(project, paths.root)
     return paths.root
+
+
+def _holds(file: Path, text: str) -> bool:
+    """True when ``file`` already contains exactly ``text``."""
+    try:
+        return file.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _remove_stale_temp_files(root: Path) -> None:
@@ -236,29 +272,12 @@ def _remove_stale_temp_files(root: Path) -> None:
 
 
 def prune_unreferenced_takes(project: Project, bundle: Path | str) -> list[Path]:
-    """Delete take files under ``media/takes/`` that no take of the project refers to.
+    """Move take files no take refers to into the bundle's trash (see ``model.trash``).
 
-    Deleting a take in the app is undoable, so its file stays until the project is saved; the
-    save then calls this. Only ``media/takes/`` is touched (recorded lines and references are
-    the user's own files).
+    Kept under its old name for callers; it no longer deletes anything: a deleted take's file
+    stays restorable by undo, even after a save, until the trash is emptied.
     """
-    paths = BundlePaths(bundle)
-    takes_dir = paths.media / "takes"
-    if not takes_dir.is_dir():
-        return []
-    referenced = {
-        (paths.root / take.media_path).resolve()
-        for shot in project.all_shots()
-        for take in shot.takes
-        if take.media_path
-    }
-    removed = []
-    for file in takes_dir.rglob("*"):
-        if file.is_file() and file.resolve() not in referenced:
-            with contextlib.suppress(OSError):
-                file.unlink()
-                removed.append(file)
-    return removed
+    return trash_unreferenced_takes(project, BundlePaths(bundle).root)
 
 
 def write_autosave(project: Project, bundle: Path | str) -> Path:
