@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "storyboard_app.cli.render_cmd",
     "storyboard_app.cli.gui_cmd",
     "storyboard_app.cli.models_cmd",
+    "storyboard_app.cli.trash_cmd",
 ]
 
 

@@ -6,6 +6,7 @@ import argparse
 
 from rich.table import Table
 
+from ..model import Shot
 from .common import (
     EXIT_FAILURE,
     EXIT_OK,
@@ -43,9 +44,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
         with progress_bar() as progress:
             task = progress.add_task("generating", total=len(shots), status="")
             fractions: dict[str, float] = {}
+            concluded: set[str] = set()
 
             def on_event(event) -> None:  # noqa: ANN001
                 fractions[event.shot_id] = 1.0 if event.outcome else event.fraction
+                if event.outcome:
+                    concluded.add(event.shot_id)
                 progress.update(task, completed=sum(fractions.values()),
                                 status=f"shot {event.shot_number}: {event.message}"[:60])
 
@@ -54,12 +58,23 @@ def cmd_generate(args: argparse.Namespace) -> int:
             progress.update(task, completed=len(shots), status="")
     except UnknownGenerator as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
-    if report.generated or report.cached or report.failed:
+    unreported = unreported_shots(shots, concluded)
+    failed = list(report.failed) + unreported
+    console.print(report.summary() + (f", {len(unreported)} without a result" if unreported else "")
+                  + f" in {report.seconds:.1f} s")
+    for number, error in failed:
+        console.print(f"  shot {number}: {error}", markup=False, soft_wrap=True)
+    if document.dirty:  # the takes recorded, failed ones included; nothing changed: no write
         document.save()
-    console.print(report.summary() + f" in {report.seconds:.1f} s")
-    for number, error in report.failed:
-        console.print(f"  shot {number}: {error}", markup=False)
-    return EXIT_FAILURE if report.failed or report.cancelled else EXIT_OK
+    # 0 only when every requested shot has a usable take: a batch that stopped early (its
+    # thread died, a write failed) leaves shots without an outcome, and those are failures.
+    return EXIT_FAILURE if failed or report.cancelled else EXIT_OK
+
+
+def unreported_shots(shots: list[Shot], concluded: set[str]) -> list[tuple[str, str]]:
+    """(number, reason) for requested shots the batch never concluded (it stopped early)."""
+    return [(s.number or s.id, "no result: the generation batch stopped before this shot finished")
+            for s in shots if s.id not in concluded]
 
 
 def cmd_generators(args: argparse.Namespace) -> int:

@@ -118,8 +118,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             console_err.print(f"error: {problem}", markup=False, highlight=False, soft_wrap=True)
         return EXIT_USAGE
-    missing = _missing_media(project, root)
-    for path in missing:
+    warnings = _missing_media(project, root) + _unknown_generators(project)
+    for path in warnings:
         console_err.print(f"warning: {root / 'project.json'}: {path}", markup=False,
                           highlight=False, soft_wrap=True)
     shots = len(project.all_shots())
@@ -127,6 +127,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
                   f"{format_duration(project.total_frames, project.fps)}",
                   markup=False, soft_wrap=True)
     return EXIT_OK
+
+
+def _unknown_generators(project: Project) -> list[str]:
+    """Generators the project names that are not installed here (a warning: the project still
+    opens and renders its existing takes; generating needs the plugin)."""
+    from ..generation.registry import generator_specs
+
+    known = generator_specs()
+    out = []
+    if project.generator not in known:
+        out.append(f"$.generator: generator {project.generator!r} is not installed "
+                   f"(installed: {', '.join(sorted(known)) or 'none'})")
+    for name in project.generator_settings:
+        if name not in known and name != project.generator:
+            out.append(f"$.generator_settings.{name}: generator {name!r} is not installed")
+    return out
 
 
 def _missing_media(project: Project, root: Path) -> list[str]:

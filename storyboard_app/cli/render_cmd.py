@@ -6,7 +6,16 @@ import argparse
 import time
 from pathlib import Path
 
-from .common import EXIT_OK, EXIT_USAGE, CliError, console, open_document, progress_bar
+from .common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+    console,
+    console_err,
+    open_document,
+    progress_bar,
+)
 from .project_cmds import parse_size
 
 
@@ -21,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-slate", action="store_true", help="no title slate before the first shot")
     p.add_argument("--music", help="a music bed (looped or trimmed, ducked under dialogue)")
     p.add_argument("--jobs", type=int, help="parallel generation jobs")
+    p.add_argument("--allow-placeholders", action="store_true",
+                   help="exit 0 even when shots whose generation failed are drawn as placeholders")
     p.set_defaults(func=cmd_render)
 
 
@@ -54,8 +65,6 @@ def cmd_render(args: argparse.Namespace) -> int:
         report = render_animatic(document, output, options=options, progress=on_progress, jobs=args.jobs)
         for task in tasks.values():
             progress.update(task, completed=1000, status="")
-    if report.generated or report.cached:
-        document.save()
     console.print(
         f"wrote {output} — {report.seconds:.1f} s, {report.frames} frames, {report.lines} dialogue lines; "
         f"{report.generated} shots generated, {report.cached} from cache"
@@ -63,4 +72,12 @@ def cmd_render(args: argparse.Namespace) -> int:
         + f" ({time.monotonic() - started:.1f} s)",
         soft_wrap=True,
     )
+    for number, reason in report.placeholder_shots:
+        console_err.print(f"placeholder: shot {number}: {reason}", markup=False, highlight=False, soft_wrap=True)
+    if document.dirty:  # new takes were recorded; a render that changed nothing writes nothing
+        document.save()
+    if report.generation_failed and not args.allow_placeholders:
+        console_err.print(f"error: {report.placeholders} shot(s) are placeholders because generation failed "
+                          "(--allow-placeholders accepts that)", markup=False, highlight=False, soft_wrap=True)
+        return EXIT_FAILURE
     return EXIT_OK
