@@ -126,6 +126,8 @@ class MainWindow(QMainWindow):
         self.export_menu = file_menu.addMenu("&Export")
         self.export_menu.addAction(self.act_export)
         file_menu.addSeparator()
+        self.act_empty_trash = file_menu.addAction("Empty &trash…", self.empty_trash)
+        file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         edit = menu.addMenu("&Edit")
         for act in (self.act_undo, self.act_redo):
@@ -385,6 +387,14 @@ class MainWindow(QMainWindow):
         if ok:
             self._remember_recent(self.session.document.bundle)
         return ok
+
+    def empty_trash(self) -> None:
+        """File > Empty trash: deleted takes' files are kept for undo until this (or 30 days)."""
+        answer = self.ask("Empty trash", "Delete the files of deleted takes for good? Undoing a take "
+                          "deletion will then no longer bring its clip back.",
+                          QMessageBox.Yes | QMessageBox.No)
+        if answer == QMessageBox.Yes:
+            self.session.empty_trash()
 
     def save_as_dialog(self) -> bool:
         path, _ = QFileDialog.getSaveFileName(self, "Save project as", "", "Storyboard project (*.sbproj)")

@@ -17,10 +17,10 @@ from ..model.bundle import (
     bundle_path_for,
     discard_recovery,
     load_recovery,
-    prune_unreferenced_takes,
     recovery_available,
 )
 from ..model.commands import CommandError
+from ..model.trash import purge_trash, restore_referenced, trash_size, trash_unreferenced_takes
 
 
 class ProjectSession(QObject):
@@ -55,7 +55,10 @@ class ProjectSession(QObject):
         try:
             self.document.apply(command, merge_key)
         except (CommandError, ValueError, KeyError) as exc:
-            self.message.emit(f"Can't {getattr(command, 'label', 'edit').lower()}: {exc}")
+            # EditRefused included: the edit was rolled back; say why in the status bar and
+            # let views re-read the model so a widget does not keep showing the refused value.
+            self.message.emit(f"Can't {(getattr(command, 'label', '') or 'edit').lower()}: {exc}")
+            self.changed.emit("refused")
             return False
         self._emit(command.label)
         return True
@@ -63,12 +66,42 @@ class ProjectSession(QObject):
     def undo(self) -> None:
         label = self.document.undo()
         if label:
+            self._restore_trashed()
             self._emit(f"Undo {label}")
 
     def redo(self) -> None:
         label = self.document.redo()
         if label:
+            self._restore_trashed()
             self._emit(f"Redo {label}")
+
+    def _restore_trashed(self) -> None:
+        """Undoing a take deletion after a save: its file comes back from the bundle's trash."""
+        if self.document.bundle is None:
+            return
+        try:
+            restore_referenced(self.project, self.document.bundle)
+        except OSError as exc:
+            self.message.emit(f"Could not restore a take from the trash: {exc}")
+
+    @property
+    def batch_running(self) -> bool:
+        return bool(self.job_states)
+
+    def empty_trash(self) -> int | None:
+        """Delete the trashed take files for good; refused while a generation batch runs."""
+        if self.document.bundle is None:
+            return None
+        if self.batch_running:
+            self.message.emit("Can't empty the trash while shots are generating")
+            return None
+        try:
+            removed = purge_trash(self.document.bundle, self.project)
+        except OSError as exc:
+            self.message.emit(f"Emptying the trash failed: {exc}")
+            return None
+        self.message.emit(f"Emptied the trash: {len(removed)} file(s), {trash_size(removed) // 1024} KiB")
+        return len(removed)
 
     def _emit(self, what: str) -> None:
         valid = {s.id for s in self.project.all_shots()}
@@ -113,10 +146,16 @@ class ProjectSession(QObject):
     def save(self, bundle: Path | str | None = None) -> bool:
         try:
             path = self.document.save(bundle)
-            prune_unreferenced_takes(self.project, path)  # deleted takes' files go on save
         except (OSError, ProjectError) as exc:
             self.message.emit(f"Save failed: {exc}")
             return False
+        if not self.batch_running:  # a running batch may link files it has not recorded yet
+            try:
+                trash_unreferenced_takes(self.project, path)  # deleted takes' files, undoable
+            except OSError as exc:
+                self.message.emit(f"Saved {path}; moving deleted takes to the trash failed: {exc}")
+                self._emit("saved")
+                return True
         self.message.emit(f"Saved {path}")
         self._emit("saved")
         return True
