@@ -169,15 +169,20 @@ def semantic_problems(project: Project, file: str, bundle: Path | None = None) -
     def add(path: str, reason: str) -> None:
         problems.append(Problem(file, path, reason))
 
-    def media(path: str, value: str | None) -> None:
+    def media_why(value: str | None) -> str | None:
+        # Paths (below) are formatted only for a problem: this runs after every edit.
         if value is None:
-            return
+            return None
         why = check_media_path(value)
         if why is None and bundle is not None:
             try:
                 resolve_media_path(bundle, value)
             except ValueError as exc:
                 why = str(exc)
+        return why
+
+    def media(path: str, value: str | None) -> None:
+        why = media_why(value)
         if why:
             add(path, why)
 
@@ -195,15 +200,12 @@ def semantic_problems(project: Project, file: str, bundle: Path | None = None) -
         [(f"$.characters[{i}]", c.id) for i, c in enumerate(project.characters)], "character", add
     )
     _unique([(f"$.sequences[{i}]", s.id) for i, s in enumerate(project.sequences)], "scene", add)
-    _unique(
-        [
-            (f"$.sequences[{qi}].shots[{hi}]", shot.id)
-            for qi, seq in enumerate(project.sequences)
-            for hi, shot in enumerate(seq.shots)
-        ],
-        "shot",
-        add,
-    )
+    seen_shots: set[str] = set()
+    for qi, seq in enumerate(project.sequences):
+        for hi, shot in enumerate(seq.shots):
+            if shot.id in seen_shots or check_id(shot.id) is not None:
+                _unique([(f"$.sequences[{qi}].shots[{hi}]", shot.id)], "shot", add, seen_shots)
+            seen_shots.add(shot.id)
     if project.style_id is not None and project.style_id not in style_ids:
         add("$.style_id", f"refers to unknown style {project.style_id!r}")
 
@@ -254,29 +256,27 @@ def semantic_problems(project: Project, file: str, bundle: Path | None = None) -
                 add(f"{base}.transition_in.frames", f"{tr.kind.value} length must be 1..{shot.duration} frames")
             line_ids: set[str] = set()
             for li, line in enumerate(shot.dialogue):
-                _id(add, f"{base}.dialogue[{li}].id", line.id)
+                if (why := check_id(line.id)) is not None:
+                    add(f"{base}.dialogue[{li}].id", why)
                 if line.id in line_ids:
                     add(f"{base}.dialogue[{li}].id", f"duplicate dialogue line id {line.id!r}")
                 line_ids.add(line.id)
                 if line.speaker and line.speaker not in char_ids:
                     add(f"{base}.dialogue[{li}].speaker", f"refers to unknown character {line.speaker!r}")
-                media(f"{base}.dialogue[{li}].audio", line.audio)
+                if (why := media_why(line.audio)) is not None:
+                    add(f"{base}.dialogue[{li}].audio", why)
             take_ids: set[str] = set()
             for ti, take in enumerate(shot.takes):
-                _id(add, f"{base}.takes[{ti}].id", take.id)
+                if (why := check_id(take.id)) is not None:
+                    add(f"{base}.takes[{ti}].id", why)
                 if take.id in take_ids:
                     add(f"{base}.takes[{ti}].id", f"duplicate take id {take.id!r}")
                 take_ids.add(take.id)
-                media(f"{base}.takes[{ti}].media_path", take.media_path)
+                if (why := media_why(take.media_path)) is not None:
+                    add(f"{base}.takes[{ti}].media_path", why)
             if shot.selected_take_id is not None and shot.selected_take_id not in take_ids:
                 add(f"{base}.selected_take_id", f"refers to unknown take {shot.selected_take_id!r}")
     return problems
-
-
-def _id(add: Any, path: str, value: str) -> None:
-    why = check_id(value)
-    if why:
-        add(path, why)
 
 
 def _volume(add: Any, path: str, value: float) -> None:
@@ -285,8 +285,8 @@ def _volume(add: Any, path: str, value: float) -> None:
         add(path, f"volume must be {low:g}..{high:+g} dB (got {value:g})")
 
 
-def _unique(items: list[tuple[str, str]], what: str, add: Any) -> set[str]:
-    seen: set[str] = set()
+def _unique(items: list[tuple[str, str]], what: str, add: Any, seen: set[str] | None = None) -> set[str]:
+    seen = set() if seen is None else seen
     for path, item in items:
         if not item:
             add(f"{path}.id", f"a {what} needs a non-empty id")
