@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -77,7 +78,7 @@ def trash_unreferenced_takes(
     moved: list[Path] = []
     if takes_dir.is_dir():
         batch: Path | None = None
-        cutoff = now.timestamp() - grace
+        cutoff = time.time() - grace  # file times are real times, whatever ``now`` says
         for file in sorted(takes_dir.rglob("*")):
             if file.is_symlink() or not file.is_file():
                 continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,7 +85,9 @@ def check_savable(project: Project, file: str, bundle: Path | None = None) -> No
     Run before every save, so the app can never write a file that it refuses to open.
     """
     try:
-        data = project_to_data(project)
+        with warnings.catch_warnings():  # a wrong type is reported by parse_project below
+            warnings.simplefilter("ignore", UserWarning)
+            data = project_to_data(project)
     except Exception as exc:  # noqa: BLE001 - any unserialisable value is one clear problem
         raise ProjectError([Problem(file, "$", f"cannot be saved: {exc}")]) from None
     parse_project(data, file)
