@@ -61,7 +61,7 @@ def trash_unreferenced_takes(
     project: Project,
     bundle: Path | str,
     *,
-    grace: float = IN_FLIGHT_GRACE,
+    grace: float | None = None,
     retention: timedelta | None = timedelta(days=RETENTION_DAYS),
     now: datetime | None = None,
 ) -> list[Path]:
@@ -72,6 +72,7 @@ def trash_unreferenced_takes(
     """
     root = Path(bundle)
     now = now or datetime.now(UTC)
+    grace = IN_FLIGHT_GRACE if grace is None else grace
     referenced = referenced_takes(project)
     restore_referenced(project, root)
     takes_dir = root / TAKES_DIR

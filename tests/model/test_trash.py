@@ -54,8 +54,6 @@ def test_the_old_prune_name_no_longer_deletes(doc, monkeypatch):
     import storyboard_app.model.trash as trash
 
     monkeypatch.setattr(trash, "IN_FLIGHT_GRACE", 0.0)
-    monkeypatch.setattr(trash.trash_unreferenced_takes, "__kwdefaults__",
-                        {**trash.trash_unreferenced_takes.__kwdefaults__, "grace": 0.0})
     relative = delete_take(doc, "tk_1")
     prune_unreferenced_takes(doc.project, doc.bundle)
     assert not (doc.bundle / relative).exists()
