@@ -243,7 +243,7 @@ def save_project(project: Project, bundle: Path | str) -> Path:
     if _holds(paths.project_file, text):
         with contextlib.suppress(FileNotFoundError):
             paths.autosave_file.unlink()
-        restore_referenced(project, paths.root)
+        _restore_from_trash(project, paths.root)
         return paths.root
     paths.root.mkdir(parents=True, exist_ok=True)
     paths.media.mkdir(exist_ok=True)
@@ -251,8 +251,15 @@ def save_project(project: Project, bundle: Path | str) -> Path:
     atomic_write_text(paths.project_file, text, backup=paths.backup_file)
     with contextlib.suppress(FileNotFoundError):
         paths.autosave_file.unlink()
-    restore_referenced(project, paths.root)
+    _restore_from_trash(project, paths.root)
     return paths.root
+
+
+def _restore_from_trash(project: Project, root: Path) -> None:
+    """The project is saved either way; a file that cannot move back now stays in the trash and
+    is tried again on the next save."""
+    with contextlib.suppress(OSError):
+        restore_referenced(project, root)
 
 
 def _holds(file: Path, text: str) -> bool:
