@@ -143,9 +143,10 @@ def _report_damaged_media(project: Project, root: Path) -> int:
     for damage in damaged:
         console_err.print(f"error: {root}: damaged media: {damage}", markup=False, highlight=False, soft_wrap=True)
     if damaged:
-        console_err.print(f"{len(damaged)} damaged media file{'s' * (len(damaged) > 1)}; `generate` replaces "
-                          "truncated takes and evicts truncated cache entries", markup=False, highlight=False,
-                          soft_wrap=True)
+        console_err.print(f"{len(damaged)} damaged media file{'s' * (len(damaged) > 1)}: `generate` gives a shot "
+                          "whose take is truncated a new take and evicts truncated cache entries; delete damaged "
+                          "takes you no longer need (cache/ is always safe to delete)", markup=False,
+                          highlight=False, soft_wrap=True)
     return len(damaged)
 
 

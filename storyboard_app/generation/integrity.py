@@ -28,10 +28,12 @@ class Damage:
     shot_id: str = ""
     take_id: str = ""
     cache_hash: str = ""
+    selected: bool = False  # the shot's selected take (the one the animatic uses)
 
     def __str__(self) -> str:
         if self.take_id:
-            return f"shot {self.shot} ({self.shot_id}) take {self.take_id}: {self.file}: {self.reason}"
+            which = " (selected)" if self.selected else ""
+            return f"shot {self.shot} ({self.shot_id}) take {self.take_id}{which}: {self.file}: {self.reason}"
         used = f" (shot {self.shot})" if self.shot else ""
         return f"cache entry {self.cache_hash[:12]}{used}: {self.file}: {self.reason}"
 
@@ -59,7 +61,8 @@ def deep_scan(
             try:
                 path = paths.media_path(take.media_path)
             except ValueError as exc:
-                damaged.append(Damage(take.media_path, str(exc), label, shot.id, take.id))
+                damaged.append(Damage(take.media_path, str(exc), label, shot.id, take.id,
+                                      selected=take.id == shot.selected_take_id))
                 continue
             if not path.exists():
                 continue  # a warning, not damage: validate reports missing media separately
@@ -67,7 +70,8 @@ def deep_scan(
                 on_file(take.media_path)
             record = MediaRecord(take.frames, take.duration_s, take.size_bytes)
             if (why := deep_problem(path, record)) is not None:
-                damaged.append(Damage(take.media_path, why, label, shot.id, take.id))
+                selected = take.id == shot.selected_take_id
+                damaged.append(Damage(take.media_path, why, label, shot.id, take.id, selected=selected))
     if cache is not None:
         for digest, path in cache.entries():
             shown = _shown(path, paths.root)

@@ -44,7 +44,7 @@ def test_validate_deep_reports_a_truncated_take_with_exit_2(generated, capsys):
     out, err = capsys.readouterr()
     damaged = [ln for ln in err.splitlines() if "damaged media:" in ln]
     assert len(damaged) == 1
-    assert f"shot 2 (s1) take {take.id}: {take.media_path}: " in damaged[0]
+    assert f"shot 2 (s1) take {take.id} (selected): {take.media_path}: " in damaged[0]
     assert "truncated" in damaged[0]
     assert not out.startswith("ok:")
 
