@@ -89,12 +89,13 @@ def _reflink(source: Path, target: Path) -> bool:
         return False
 
 
-def copy_media(source: Path | str, target: Path | str, fsync: bool = False) -> None:
+def copy_media(source: Path | str, target: Path | str, fsync: bool = True) -> None:
     """Place ``source``'s content at ``target`` atomically, as an independent file.
 
     Never a hard link: a take and the cache entry it came from must not share an inode, or
     truncating one (a crash, a tool that rewrites in place) would corrupt the other. A reflink
-    where the filesystem supports it (instant, no extra space), else a plain byte copy.
+    where the filesystem supports it (instant, no extra space), else a plain byte copy. Synced
+    before the rename by default: a take in media/ may be the only copy once the cache is gone.
     """
     import shutil
 

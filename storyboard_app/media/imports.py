@@ -72,7 +72,7 @@ def import_media(bundle: Path | str, source: Path | str, kind: Kind, folder: str
         target = directory / f"{name}-{secrets.token_hex(3)}{suffix}"
     try:
         with atomic_output(target) as tmp:
-            copy_media(source, tmp)
+            copy_media(source, tmp, fsync=False)  # the outer atomic_output syncs it
             _check(tmp, kind, source)
     except OSError as exc:
         raise MediaImportError(f"{source}: cannot copy into the project ({exc.strerror or exc})") from None

@@ -88,3 +88,30 @@ def test_deep_check_reports_unreadable_files(tmp_path):
     bad = tmp_path / "still.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 50)
     assert deep_problem(bad).startswith("unreadable")
+
+
+def test_copy_media_falls_back_to_a_copy_without_fcntl(tmp_path, monkeypatch):
+    """Windows has no fcntl: the clone attempt must give way to a plain copy, not fail."""
+    import sys
+
+    from storyboard_app import files
+
+    monkeypatch.setitem(sys.modules, "fcntl", None)  # "import fcntl" raises ImportError
+    source = make_clip(tmp_path / "a.mp4")
+    assert files._reflink(source, tmp_path / "never.mp4") is False
+    copy_media(source, tmp_path / "b.mp4")
+    assert (tmp_path / "b.mp4").read_bytes() == source.read_bytes()
+
+
+def test_a_failed_clone_leaves_no_empty_target(tmp_path, monkeypatch):
+    import fcntl
+
+    from storyboard_app import files
+
+    def refuse(*args):  # noqa: ANN002, ANN202
+        raise OSError(95, "Operation not supported")
+
+    monkeypatch.setattr(fcntl, "ioctl", refuse)
+    source = make_clip(tmp_path / "a.mp4")
+    assert files._reflink(source, tmp_path / "b.mp4") is False
+    assert not (tmp_path / "b.mp4").exists()
