@@ -264,8 +264,8 @@ class GenerationService:
         if outcome in ("generated", "cached") and clip is not None:
             take_id = new_id("take")
             relative = f"media/takes/{item.shot_id}/{take_id}.mp4"
-            record = self.cache.record(item.request_hash) or measure(clip)
             copy_media(clip, self.paths.root / relative)
+            record = measure(self.paths.root / relative)  # the header's frames and duration, the size
             take = self._take(item, take_id, relative, TakeStatus.DONE, record=record)
         elif outcome == "failed":
             take = self._take(item, new_id("take"), None, TakeStatus.FAILED, error)
