@@ -63,13 +63,49 @@ def sweep_partials(directory: Path | str) -> int:
     return count
 
 
-def link_or_copy(source: Path, target: Path) -> None:
-    """Place ``source``'s content at ``target`` atomically (hard link when possible)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(target, fsync=False) as tmp:
-        try:
-            os.link(source, tmp)
-        except OSError:
-            import shutil
+FICLONE = 0x40049409  # Linux ioctl: share extents copy-on-write (btrfs, XFS, bcachefs, OCFS2)
 
+
+def _reflink(source: Path, target: Path) -> bool:
+    """Try a copy-on-write clone of ``source`` into the (new, empty) ``target``; True on success.
+
+    A clone shares disk blocks until either side is written, but it is a separate inode: editing
+    or truncating one never changes the other. Linux only; elsewhere (or on ext4, tmpfs, NFS) it
+    returns False and the caller copies the bytes.
+    """
+    try:
+        import fcntl  # not on Windows
+    except ImportError:
+        return False
+    if not hasattr(fcntl, "ioctl"):
+        return False
+    try:
+        with open(source, "rb") as src, open(target, "wb") as dst:
+            fcntl.ioctl(dst.fileno(), FICLONE, src.fileno())
+        return True
+    except OSError:
+        with contextlib.suppress(OSError):
+            target.unlink()
+        return False
+
+
+def copy_media(source: Path | str, target: Path | str, fsync: bool = True) -> None:
+    """Place ``source``'s content at ``target`` atomically, as an independent file.
+
+    Never a hard link: a take and the cache entry it came from must not share an inode, or
+    truncating one (a crash, a tool that rewrites in place) would corrupt the other. A reflink
+    where the filesystem supports it (instant, no extra space), else a plain byte copy. Synced
+    before the rename by default: a take in media/ may be the only copy once the cache is gone.
+    """
+    import shutil
+
+    source, target = Path(source), Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(target, fsync=fsync) as tmp:
+        if not _reflink(source, tmp):
             shutil.copyfile(source, tmp)
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """Former name of ``copy_media``, kept for callers; it no longer hard-links."""
+    copy_media(source, target)

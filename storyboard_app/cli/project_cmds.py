@@ -37,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("validate", help="check a project; exit 2 with the problems if invalid")
     p.add_argument("project")
+    p.add_argument("--deep", action="store_true",
+                   help="also decode every take and cache entry with ffmpeg; exit 2 if any is damaged "
+                        "(unreadable, or fewer frames than recorded)")
     p.set_defaults(func=cmd_validate)
 
 
@@ -122,6 +125,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for path in warnings:
         console_err.print(f"warning: {root / 'project.json'}: {path}", markup=False,
                           highlight=False, soft_wrap=True)
+    if getattr(args, "deep", False) and _report_damaged_media(project, root):
+        return EXIT_USAGE
     shots = len(project.all_shots())
     console.print(f"ok: {root} — {len(project.sequences)} scenes, {shots} shots, "
                   f"{format_duration(project.total_frames, project.fps)}",
@@ -143,6 +148,22 @@ def _unknown_generators(project: Project) -> list[str]:
         if name not in known and name != project.generator:
             out.append(f"$.generator_settings.{name}: generator {name!r} is not installed")
     return out
+
+
+def _report_damaged_media(project: Project, root: Path) -> int:
+    """``validate --deep``: decode every take and cache entry; print each damaged one; count them."""
+    from ..generation.cache import ClipCache, default_cache_root
+    from ..generation.integrity import deep_scan
+
+    damaged = deep_scan(project, root, ClipCache(default_cache_root(root)))
+    for damage in damaged:
+        console_err.print(f"error: {root}: damaged media: {damage}", markup=False, highlight=False, soft_wrap=True)
+    if damaged:
+        console_err.print(f"{len(damaged)} damaged media file{'s' * (len(damaged) > 1)}: `generate` gives a shot "
+                          "whose take is truncated a new take and evicts truncated cache entries; delete damaged "
+                          "takes you no longer need (cache/ is always safe to delete)", markup=False,
+                          highlight=False, soft_wrap=True)
+    return len(damaged)
 
 
 def _missing_media(project: Project, root: Path) -> list[str]:

@@ -4,13 +4,23 @@ Default location: the bundle's ``cache/clips/`` (travels with the project, safe 
 With ``STORYBOARD_CACHE=user`` the cache is shared by all projects in the user cache directory
 that platformdirs picks (``~/.cache/storyboard-app/clips`` on Linux), so the same request across
 projects is generated once. Entries are only ever renamed into place, never written in place.
+
+Each entry has a sidecar ``<hash>.json`` recording what the clip is (frame count, duration, size:
+``MediaRecord``), written before the clip is renamed into place. ``get`` checks an entry cheaply
+against it (size + MP4 box structure, no decoding) and evicts a damaged one, so a truncated clip is
+never linked as a new take: its shot is generated again. ``validate --deep`` decodes entries fully.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
+from ..files import atomic_output
+from ..media.integrity import MediaRecord, measure, quick_problem
 from ..model.bundle import BundlePaths
 
 CACHE_ENV = "STORYBOARD_CACHE"
@@ -31,16 +41,57 @@ class ClipCache:
     def path_for(self, request_hash: str, suffix: str = ".mp4") -> Path:
         return self.root / request_hash[:2] / f"{request_hash}{suffix}"
 
+    def record_path(self, request_hash: str) -> Path:
+        return self.path_for(request_hash, ".json")
+
+    def record(self, request_hash: str) -> MediaRecord | None:
+        """What the entry was when it was stored, or None (no sidecar: an older cache)."""
+        try:
+            return MediaRecord.from_json(json.loads(self.record_path(request_hash).read_text("utf-8")))
+        except (OSError, ValueError):
+            return None
+
+    def problem(self, request_hash: str) -> str | None:
+        """Why the entry is damaged (cheap check against its record), or None if it looks whole."""
+        record = self.record(request_hash)
+        return quick_problem(self.path_for(request_hash), record.size_bytes if record else None)
+
     def get(self, request_hash: str) -> Path | None:
+        """The entry's path if present and whole; a damaged entry is evicted and None returned."""
         path = self.path_for(request_hash)
-        return path if path.is_file() and path.stat().st_size > 0 else None
+        if not path.exists():
+            return None
+        if self.problem(request_hash) is not None:
+            self.evict(request_hash)
+            return None
+        return path
+
+    def evict(self, request_hash: str) -> None:
+        for path in (self.path_for(request_hash), self.record_path(request_hash)):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
 
     def put(self, request_hash: str, finished_file: Path) -> Path:
-        """Move a finished file into the cache (atomic rename; same filesystem as the partial)."""
+        """Move a finished file into the cache (atomic rename; same filesystem as the partial).
+
+        Its record is written first, measured from the finished file, so an entry never exists
+        without the record that a later check compares it with.
+        """
         target = self.path_for(request_hash)
         target.parent.mkdir(parents=True, exist_ok=True)
+        record = measure(finished_file)
+        with atomic_output(self.record_path(request_hash), fsync=False) as tmp:
+            tmp.write_text(json.dumps(record.to_json()), "utf-8")
         os.replace(finished_file, target)
         return target
+
+    def entries(self) -> Iterator[tuple[str, Path]]:
+        """(request hash, path) of every clip in the cache."""
+        if not self.root.is_dir():
+            return
+        for path in sorted(self.root.glob("??/*.mp4")):
+            if not path.name.startswith("."):
+                yield path.stem, path
 
     def partial_path(self, request_hash: str) -> Path:
         from ..files import partial_path_for

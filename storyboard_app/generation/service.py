@@ -1,11 +1,13 @@
 """Generating takes for shots: the API the CLI, the exporter and the GUI share.
 
-1. ``plan_generation`` (pure) decides per shot: *up to date* (the shot already has a finished
-   take for exactly this request), *from cache* (the clip exists in the cache: link it as a new
-   take, no generation) or *generate*.
+1. ``plan_generation`` decides per shot: *up to date* (the shot already has a finished, intact
+   take for exactly this request), *from cache* (an intact clip is in the cache: copy it as a new
+   take, no generation) or *generate*. "Intact" is the cheap check of ``media.integrity`` (size
+   as recorded + MP4 box structure, no decoding); a damaged cache entry is evicted, never reused.
 2. ``GenerationService.start`` runs a plan in the background and reports ``BatchEvent``s from its
-   thread; finished clips are renamed into the cache and linked into ``media/takes/`` (so
-   deleting ``cache/`` never loses a take), and every outcome, failures included, becomes a Take.
+   thread; finished clips are renamed into the cache and copied (reflink where possible, never a
+   hard link) into ``media/takes/`` (so deleting or damaging ``cache/`` never touches a take), and
+   every outcome, failures included, becomes a Take recording its frame count, duration and size.
 3. ``generate_shots`` is the blocking form for the CLI and the exporter: it records the takes on
    the Document on the calling thread (the only thread that edits the project).
 """
@@ -23,7 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from ..files import link_or_copy, sweep_partials
+from ..files import copy_media, sweep_partials
+from ..media.integrity import MediaRecord, measure, quick_problem
 from ..model import Document, Project, Shot, Take, TakeStatus, new_id
 from ..model.bundle import BundlePaths
 from ..model.commands import record_take
@@ -73,7 +76,7 @@ def plan_generation(
             existing = next(
                 (t for t in reversed(shot.takes)
                  if t.status == TakeStatus.DONE and t.request_hash == digest and t.media_path
-                 and _exists(paths, t.media_path)),
+                 and _intact(paths, t)),
                 None,
             )
             if existing is not None:
@@ -87,11 +90,13 @@ def plan_generation(
     return planned
 
 
-def _exists(paths: BundlePaths, relative: str) -> bool:
+def _intact(paths: BundlePaths, take: Take) -> bool:
+    """The take's file exists and passes the cheap check against what was recorded for it."""
     try:
-        return paths.media_path(relative).is_file()
+        path = paths.media_path(take.media_path or "")
     except ValueError:
         return False
+    return quick_problem(path, take.size_bytes) is None
 
 
 @dataclass(frozen=True)
@@ -259,8 +264,9 @@ class GenerationService:
         if outcome in ("generated", "cached") and clip is not None:
             take_id = new_id("take")
             relative = f"media/takes/{item.shot_id}/{take_id}.mp4"
-            link_or_copy(clip, self.paths.root / relative)
-            take = self._take(item, take_id, relative, TakeStatus.DONE)
+            copy_media(clip, self.paths.root / relative)
+            record = measure(self.paths.root / relative)  # the header's frames and duration, the size
+            take = self._take(item, take_id, relative, TakeStatus.DONE, record=record)
         elif outcome == "failed":
             take = self._take(item, new_id("take"), None, TakeStatus.FAILED, error)
         state = {"generated": JobState.DONE, "cached": JobState.DONE, "up_to_date": JobState.DONE,
@@ -272,12 +278,15 @@ class GenerationService:
                         message, error, outcome, take))
 
     @staticmethod
-    def _take(item: PlannedJob, take_id: str, media: str | None, status: TakeStatus, error: str = "") -> Take:
+    def _take(item: PlannedJob, take_id: str, media: str | None, status: TakeStatus, error: str = "",
+              record: MediaRecord | None = None) -> Take:
+        record = record or MediaRecord()
         return Take(
             id=take_id, generator_id=item.generator_id, generator_version=item.generator_version,
             request_hash=item.request_hash, seed=item.request.seed, media_path=media,
             created_at=datetime.now(UTC).isoformat(timespec="seconds"), status=status, error=error,
-            prompt=item.request.prompt,
+            prompt=item.request.prompt, frames=record.frames, duration_s=record.duration_s,
+            size_bytes=record.size_bytes,
         )
 
 

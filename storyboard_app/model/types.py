@@ -143,6 +143,11 @@ class Take:
     status: TakeStatus = TakeStatus.QUEUED
     error: str = ""
     prompt: str = ""  # the composed prompt it was generated with (what the generator was asked)
+    # What the media should be, recorded when it was made, so damage can be detected later
+    # (``validate --deep``, ``generate``). None: not recorded (older takes, imported stills).
+    frames: int | None = None  # video frames the file declared when it was made
+    duration_s: float | None = None  # its duration in seconds
+    size_bytes: int | None = None  # its size on disk
 
 
 @dataclass

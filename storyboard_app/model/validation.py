@@ -277,6 +277,10 @@ def semantic_problems(project: Project, file: str, bundle: Path | None = None) -
                 take_ids.add(take.id)
                 if (why := media_why(take.media_path)) is not None:
                     add(f"{base}.takes[{ti}].media_path", why)
+                for name in ("frames", "duration_s", "size_bytes"):
+                    value = getattr(take, name)
+                    if value is not None and value < 0:
+                        add(f"{base}.takes[{ti}].{name}", f"{name} must not be negative (got {value})")
             if shot.selected_take_id is not None and shot.selected_take_id not in take_ids:
                 add(f"{base}.selected_take_id", f"refers to unknown take {shot.selected_take_id!r}")
     return problems

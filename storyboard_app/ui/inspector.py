@@ -7,7 +7,6 @@ session's single notification), never patched by hand.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, QStringListModel, Qt
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..media.imports import MediaImportError, import_media
 from ..model import (
     CameraMove,
     DialogueLine,
@@ -402,10 +402,11 @@ class ShotInspector(QScrollArea):
         if source.suffix.lower() not in AUDIO_SUFFIXES:
             self.session.message.emit(f"{source.name}: not an audio file (WAV, MP3, M4A, FLAC)")
             return False
-        target = Path(bundle) / "media" / "audio" / f"{line_id}{source.suffix.lower()}"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-        relative = target.relative_to(bundle).as_posix()
+        try:
+            relative = import_media(bundle, source, "audio", "media/audio", stem=line_id)
+        except MediaImportError as exc:
+            self.session.message.emit(str(exc))
+            return False
         return self.session.apply(SetField(Ref("line", (self.shot_id, line_id)), "audio", relative, "Attach audio"))
 
     def _drag_enter(self, event) -> None:  # noqa: ANN001

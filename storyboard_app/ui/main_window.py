@@ -4,7 +4,6 @@ recovery, and "unsaved changes" on close."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..media.imports import MediaImportError, import_media
 from ..model import Document, Project, ProjectError, Sequence, Take, TakeStatus, new_id
 from ..model.bundle import bundle_path_for, recovery_available
 from ..model.commands import record_take
@@ -453,10 +453,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Save the project and select a shot to drop an image on it", 6000)
             return False
         take_id = new_id("take")
-        relative = f"media/takes/{shot_id}/{take_id}{source.suffix.lower()}"
-        target = Path(bundle) / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        try:
+            relative = import_media(bundle, source, "image", f"media/takes/{shot_id}", stem=take_id)
+        except MediaImportError as exc:
+            self.statusBar().showMessage(str(exc), 8000)
+            return False
         from datetime import UTC, datetime
 
         take = Take(id=take_id, generator_id="import", media_path=relative, status=TakeStatus.DONE,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import shutil
 from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..media.imports import MediaImportError, import_media
 from ..model import Character, Ref, SetField, Style, VoiceSettings, new_id
 from ..model.commands import InsertCharacter, InsertStyle, remove_character
 from .session import ProjectSession
@@ -173,10 +173,12 @@ class CharactersPanel(QWidget):
         if ch is None or bundle is None or source.suffix.lower() not in IMAGE_SUFFIXES:
             self.session.message.emit(f"{source.name}: drop an image (PNG, JPG, WebP) on a character")
             return False
-        target = Path(bundle) / "media" / "refs" / f"{ch.id}-{secrets.token_hex(3)}{source.suffix.lower()}"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-        refs = [*ch.reference_images, target.relative_to(bundle).as_posix()]
+        try:
+            relative = import_media(bundle, source, "image", "media/refs", stem=ch.id)
+        except MediaImportError as exc:
+            self.session.message.emit(str(exc))
+            return False
+        refs = [*ch.reference_images, relative]
         self._set("reference_images", refs, "Add reference image")
         return True
 
