@@ -46,7 +46,7 @@ def _read_only_writes(monkeypatch) -> None:
     def refuse(src, dst):  # noqa: ANN001
         raise OSError(errno.EROFS, "Read-only file system", str(dst))
 
-    monkeypatch.setattr(service, "link_or_copy", refuse)
+    monkeypatch.setattr(service, "copy_media", refuse)
 
 
 # --------------------------------------------------------------------------- point 3
