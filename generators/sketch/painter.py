@@ -191,6 +191,21 @@ def _owner(prompt: str, chars: list[CharacterSpec], patterns: tuple[str, ...]) -
     return None
 
 
+PRONOUNS = {"his", "her", "their", "its", "my", "your", "our", "him", "them", "the"}
+
+
+def _owner_named(prompt: str, patterns: tuple[str, ...]) -> bool:
+    """Whether the prompt names someone as the owner with a possessive ("the waiter's POV");
+    pronouns ("over her shoulder") point back at the cast, so they do not count."""
+    for pattern in patterns:
+        if "'" not in pattern:
+            continue
+        for match in re.finditer(pattern.format(name=r"(?P<who>[a-z]+)"), prompt):
+            if match.group("who") not in PRONOUNS:
+                return True
+    return False
+
+
 OTS_OWNER = (r"over (?:the )?{name}'s? shoulder", r"over {name}s? shoulder", r"behind {name}\b")
 POV_OWNER = (r"\b{name}'s? (?:pov|point of view|point-of-view|eyes|view)\b", r"through {name}'s? eyes",
              r"from {name}'s? (?:pov|point of view|perspective)")
@@ -206,11 +221,14 @@ def staging(request: ShotRequest) -> tuple[CharacterSpec | None, list[CharacterS
     prompt = (request.shot_prompt or request.prompt).lower().replace("\u2019", "'")
     if request.shot_size == "OTS" and chars:
         owner = _owner(prompt, chars, OTS_OWNER)
-        if owner is None and len(chars) >= 2:
+        someone_else = owner is None and _owner_named(prompt, OTS_OWNER)  # "over the waiter's shoulder"
+        if owner is None and len(chars) >= 2 and not someone_else:
             owner = min(chars, key=lambda ch: (_first_mention(prompt, ch), chars.index(ch)))
         return owner, [ch for ch in chars if ch is not owner][:1]
     if request.shot_size == "POV" and chars:
-        viewer = _owner(prompt, chars, POV_OWNER) or chars[0]
+        viewer = _owner(prompt, chars, POV_OWNER)
+        if viewer is None and not _owner_named(prompt, POV_OWNER):  # "the dog's POV": nobody in the cast
+            viewer = chars[0]
         return None, [ch for ch in chars if ch is not viewer]
     return None, chars
 

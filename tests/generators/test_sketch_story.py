@@ -169,6 +169,15 @@ def test_ots_without_a_possessive_uses_the_first_name_in_the_prompt():
     assert back.name == "Ada" and [c.name for c in front] == ["Bo"]  # nobody named: billing order
 
 
+def test_a_viewer_or_shoulder_outside_the_cast_hides_nobody_in_it():
+    assert [c.name for c in staging(request_of("the dog's POV: Ada and Bo", ShotSize.POV, ["ch_w", "ch_m"]))[1]] == ["Ada", "Bo"]
+    back, front = staging(request_of("over the waiter's shoulder onto Ada", ShotSize.OTS, ["ch_w", "ch_m"]))
+    assert back is None and [c.name for c in front] == ["Ada"]
+    back, front = staging(request_of("over his shoulder: Bo turns to Ada", ShotSize.OTS, ["ch_w", "ch_m"]))
+    assert back.name == "Bo"  # a pronoun is no outsider: the first-named rule applies
+    assert [c.name for c in staging(request_of("behind the counter, Ada", ShotSize.POV, ["ch_w", "ch_m"]))[1]] == ["Bo"]
+
+
 def test_pov_shows_no_figure_of_the_viewer(tmp_path):
     request = request_of("Ada's POV: Bo waits at the end of the street", ShotSize.POV, ["ch_w", "ch_m"])
     assert [c.name for c in staging(request)[1]] == ["Bo"]
