@@ -183,6 +183,9 @@ def test_pov_shows_no_figure_of_the_viewer(tmp_path):
     assert [c.name for c in staging(request)[1]] == ["Bo"]
     image = np.asarray(paint(request, W, H))
     assert colour_pixels(image, "red") < 10, "the viewer of a POV is drawn"
+    # the same picture as the same shot with the viewer left out of the cast altogether
+    without_viewer = dataclasses.replace(request, characters=request.characters[1:])
+    assert np.array_equal(image, np.asarray(paint(without_viewer, W, H)))
     alone = request_of("looking down the empty street", ShotSize.POV, ["ch_w"])
     assert staging(alone)[1] == []
     assert colour_pixels(np.asarray(paint(alone, W, H)), "red") < 10
