@@ -36,7 +36,8 @@ _EMBEDS: dict[tuple, Any] = {}  # IP-Adapter image embeddings by (pipeline, imag
 
 class DiffusersGenerator:
     id = "diffusers"
-    version = "1"
+    #: 2: still + move clips move the way the camera move is named (version 1 ran them backwards)
+    version = "2"
     label = "Local diffusers (GPU, CPU fallback)"
     capabilities = Capabilities(output="clip", supports_seed=True, supports_reference_images=True, needs_gpu=True)
     settings_schema: dict[str, Any] = {

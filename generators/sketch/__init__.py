@@ -25,13 +25,14 @@ from storyboard_app.media.camera import animate_still, still_size
 
 class SketchGenerator:
     id = "sketch"
-    version = "1"
+    #: 2: camera moves go the way they are named, no caption baked in, looks from descriptions,
+    #: the scene heading's setting, OTS/POV staging — clips cached by version 1 are not reused
+    version = "2"
     label = "Sketch previz (built in)"
     capabilities = Capabilities(output="clip", supports_seed=True, needs_gpu=False)
     settings_schema: dict[str, Any] = {
         "type": "object",
         "properties": {
-            "caption": {"type": "boolean", "default": True, "description": "burn shot number and prompt into the sketch"},
             "crf": {"type": "integer", "default": 23, "minimum": 0, "maximum": 51},
         },
     }
@@ -42,14 +43,12 @@ class SketchGenerator:
     def generate(
         self, request: ShotRequest, output: Path, progress: ProgressCallback, cancel: CancelToken
     ) -> GenerationResult:
-        from .painter import paint, paint_caption
+        from .painter import paint
 
         started = time.perf_counter()
         progress(0.05, "painting")
         sw, sh = still_size(request.width, request.height)
-        image = paint(request, sw, sh)
-        if request.settings.get("caption", True):
-            paint_caption(image, request, request.width, request.height)
+        image = paint(request, sw, sh)  # no text: labels and captions are the exporter's burn-ins
         cancel.raise_if_cancelled()
         progress(0.3, "animating camera move")
         with tempfile.TemporaryDirectory(prefix="sketch-") as tmp:

@@ -1,20 +1,33 @@
-"""Paint one previz still for a request: setting, set shapes, framed characters, weather, caption.
+"""Paint one previz still for a request: setting, set shapes, staged characters, weather.
 
-Everything is derived from the request (prompt words, seed, characters' seeds, shot size), so a
-request always paints the same picture. The still is painted larger than the output (the
-overscan) so the camera move has room; ``media.camera.animate_still`` then moves over it.
+Everything is derived from the request (prompt words, scene heading, seed, characters'
+descriptions and seeds, shot size), so a request always paints the same picture. The still is
+painted larger than the output (the overscan) so the camera move has room;
+``media.camera.animate_still`` then moves over it. The picture carries no text: shot numbers,
+captions and subtitles are the exporter's burn-ins, laid out once for the whole frame.
+
+Staging by shot size:
+
+* OTS: the first-named character (the one in "over X's shoulder", else the cast member the
+  prompt names first, else the first billed) is the dark back in the foreground, left; the
+  next character faces the camera. One character alone faces the camera over an anonymous
+  shoulder, unless the prompt puts the camera over that character's own shoulder.
+* POV: the viewer (the one in "X's POV" / "X's point of view" / "through X's eyes", else the
+  first billed) is never drawn; the others appear at a distance.
+* Every other size places the whole cast (two-shots: both, side by side).
 """
 
 from __future__ import annotations
 
 import random
+import re
 
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter
 
-from storyboard_app.generation.request import ShotRequest
+from storyboard_app.generation.request import CharacterSpec, ShotRequest
 
-from .figure import draw_figure, look_for_seed
-from .scene import Scene, read_scene
+from .figure import Look, draw_figure, look_for
+from .scene import Scene, read_setting
 
 SKIES = {
     "night": ((8, 12, 30), (28, 36, 70)),
@@ -52,12 +65,6 @@ def _mix(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[in
     return tuple(int(x + (y - x) * t) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
 
 
-def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    from storyboard_app.render.burnins import font
-
-    return font(size)
-
-
 def _gradient(size: tuple[int, int], top: tuple[int, int, int], bottom: tuple[int, int, int]) -> Image.Image:
     column = Image.new("RGB", (1, 256))
     for y in range(256):
@@ -66,7 +73,7 @@ def _gradient(size: tuple[int, int], top: tuple[int, int, int], bottom: tuple[in
 
 
 def paint(request: ShotRequest, width: int, height: int) -> Image.Image:
-    scene = read_scene(request.shot_prompt or request.prompt)
+    scene = read_setting(request.shot_prompt or request.prompt, request.scene_heading)
     rng = random.Random(f"sketch:{request.seed}:{request.shot_prompt or request.prompt}")
     size = request.shot_size
     horizon = int(height * HORIZON.get(size, 0.6))
@@ -89,7 +96,7 @@ def paint(request: ShotRequest, width: int, height: int) -> Image.Image:
     else:
         _paint_characters(draw, request, width, height, scene)
 
-    if scene.rain or scene.snow:
+    if (scene.rain or scene.snow) and not scene.interior:  # no rain falls inside a room
         _paint_weather(draw, scene, rng, width, height)
     if scene.fog:
         img = Image.blend(img, Image.new("RGB", img.size, _mix(SKIES[scene.time][1], (200, 200, 200), 0.4)), 0.22)
@@ -161,31 +168,105 @@ def _feet_for_head(head_y: float, unit: float, look_height: float) -> float:
     return head_y + (1 - HEAD_FROM_TOP) * unit * look_height
 
 
+def _names(character: CharacterSpec) -> list[str]:
+    """How a prompt may name a character: "The Stranger" is also "Stranger"."""
+    name = character.name.strip().lower()
+    names = [name] if name else []
+    if name.startswith("the ") and len(name) > 4:
+        names.append(name[4:])
+    return names
+
+
+def _first_mention(prompt: str, character: CharacterSpec) -> int:
+    hits = [m.start() for n in _names(character) for m in re.finditer(rf"\b{re.escape(n)}\b", prompt)]
+    return min(hits) if hits else len(prompt) + 1
+
+
+def _owner(prompt: str, chars: list[CharacterSpec], patterns: tuple[str, ...]) -> CharacterSpec | None:
+    """The character a possessive phrase points at: "over Teo's shoulder", "Mara's POV"."""
+    for ch in chars:
+        for n in _names(ch):
+            if any(re.search(p.format(name=re.escape(n)), prompt) for p in patterns):
+                return ch
+    return None
+
+
+PRONOUNS = {"his", "her", "their", "its", "my", "your", "our", "him", "them", "the"}
+
+
+def _owner_named(prompt: str, patterns: tuple[str, ...]) -> bool:
+    """Whether the prompt names someone as the owner with a possessive ("the waiter's POV");
+    pronouns ("over her shoulder") point back at the cast, so they do not count."""
+    for pattern in patterns:
+        if "'" not in pattern:
+            continue
+        for match in re.finditer(pattern.format(name=r"(?P<who>[a-z]+)"), prompt):
+            if match.group("who") not in PRONOUNS:
+                return True
+    return False
+
+
+OTS_OWNER = (r"over (?:the )?{name}'s? shoulder", r"over {name}s? shoulder", r"behind {name}\b")
+POV_OWNER = (r"\b{name}'s? (?:pov|point of view|point-of-view|eyes|view)\b", r"through {name}'s? eyes",
+             r"from {name}'s? (?:pov|point of view|perspective)")
+
+
+def staging(request: ShotRequest) -> tuple[CharacterSpec | None, list[CharacterSpec]]:
+    """(the character seen from behind in the foreground, the characters seen from the front).
+
+    OTS: the foreground back is the first-named character; POV: the viewer is left out entirely
+    (returned as neither). See the module docstring for the rules.
+    """
+    chars = list(request.characters)
+    prompt = (request.shot_prompt or request.prompt).lower().replace("\u2019", "'")
+    if request.shot_size == "OTS" and chars:
+        owner = _owner(prompt, chars, OTS_OWNER)
+        someone_else = owner is None and _owner_named(prompt, OTS_OWNER)  # "over the waiter's shoulder"
+        if owner is None and len(chars) >= 2 and not someone_else:
+            owner = min(chars, key=lambda ch: (_first_mention(prompt, ch), chars.index(ch)))
+        return owner, [ch for ch in chars if ch is not owner][:1]
+    if request.shot_size == "POV" and chars:
+        viewer = _owner(prompt, chars, POV_OWNER)
+        if viewer is None and not _owner_named(prompt, POV_OWNER):  # "the dog's POV": nobody in the cast
+            viewer = chars[0]
+        return None, [ch for ch in chars if ch is not viewer]
+    return None, chars
+
+
 def _paint_characters(draw, request: ShotRequest, w: int, h: int, scene: Scene) -> None:  # noqa: ANN001
     size = request.shot_size
     unit_frac, head_frac = FRAMING.get(size, (0.42, 0.53))
     unit = h * unit_frac
-    chars = list(request.characters)
     shade = 0.75 if scene.time == "night" else 1.0
-    if size == "OTS" and len(chars) >= 2:
-        # the first-billed character faces us mid-frame; the second is a dark shoulder in front
-        facing, front = chars[0], chars[1]
-        look = look_for_seed(facing.seed)
-        draw_figure(draw, look, w * 0.62, _feet_for_head(h * head_frac, unit, look.height), unit, shade=shade)
-        look = look_for_seed(front.seed)
+    back, front = staging(request)
+    far = size in ("EWS", "WS", "POV")
+
+    def place(look: Look, cx: float) -> None:
+        if far:  # everyone stands on the same ground: a tall figure is taller, a child smaller
+            feet = _feet_for_head(h * head_frac, unit, 1.0)
+        else:  # framed on the face; height shows a little, never pushing a head out of frame
+            offset = max(min((1.0 - look.height) * unit * 0.35, h * 0.08), -h * 0.08)
+            feet = _feet_for_head(h * head_frac + offset, unit, look.height)
+        draw_figure(draw, look, cx, feet, unit, shade=shade)
+
+    if size == "OTS" and (back is not None or front):
+        for ch in front[:1]:
+            place(look_for(ch.description, ch.seed), w * 0.64)
+        if back is not None:
+            look = look_for(back.description, back.seed)
+        else:  # one character facing us over an anonymous, featureless shoulder
+            look = Look(coat=(40, 40, 46), trousers=(30, 30, 34), skin=(60, 50, 45), hair=(25, 22, 20),
+                        accent=(40, 40, 46), hat="none", hair_style="short", height=1.0, build=1.1)
         big = h * 3.2
-        draw_figure(draw, look, w * 0.2, _feet_for_head(h * 0.45, big, look.height), big,
-                    shade=shade * 0.45, back_view=True)
+        draw_figure(draw, look, w * 0.22, _feet_for_head(h * 0.45, big, look.height), big,
+                    shade=shade * 0.6, back_view=True)
         return
-    if size == "POV":
-        chars = chars[:2]
-    n = max(len(chars), 1)
+    n = max(len(front), 1)
     close = size in ("MCU", "CU", "ECU")
-    for i, ch in enumerate(chars):
+    for i, ch in enumerate(front):
         # close shots: two faces share the frame left and right; otherwise spread evenly
         cx = w * (0.3 + 0.4 * i / (n - 1)) if close and n > 1 else w * (i + 1) / (n + 1)
-        look = look_for_seed(ch.seed)
-        draw_figure(draw, look, cx, _feet_for_head(h * head_frac, unit, look.height), unit, shade=shade)
+        place(look_for(ch.description, ch.seed), cx)
 
 
 def _paint_insert(draw, rng: random.Random, w: int, h: int, scene: Scene) -> None:  # noqa: ANN001
@@ -209,26 +290,3 @@ def _paint_weather(draw, scene: Scene, rng: random.Random, w: int, h: int) -> No
         for _ in range(int(w * h / 3000)):
             x, y, r = rng.randint(0, w), rng.randint(0, h), rng.randint(1, 4)
             draw.ellipse([x - r, y - r, x + r, y + r], fill=(240, 240, 250))
-
-
-def paint_caption(img: Image.Image, request: ShotRequest, out_w: int, out_h: int) -> None:
-    """Shot number, framing and the prompt, inside the area the camera always sees."""
-    w, h = img.size
-    inner_left = (w - out_w) // 2 + int(out_w * 0.03)
-    inner_bottom = (h + out_h) // 2 - int(out_h * 0.04)
-    title = _font(max(out_h // 24, 10))
-    body = _font(max(out_h // 40, 8))
-    label = f"{request.shot_number or '?'}   {request.shot_size}  {request.camera_move.replace('_', ' ')}"
-    prompt = request.shot_prompt or request.prompt
-    if len(prompt) > 110:
-        prompt = prompt[:107].rstrip() + "…"
-    draw = ImageDraw.Draw(img, "RGBA")
-    tb = draw.textbbox((0, 0), label, font=title)
-    pb = draw.textbbox((0, 0), prompt, font=body)
-    box_h = (tb[3] - tb[1]) + (pb[3] - pb[1]) + out_h * 0.05
-    box_w = max(tb[2] - tb[0], pb[2] - pb[0]) + out_w * 0.03
-    top = inner_bottom - box_h
-    draw.rectangle([inner_left, top, inner_left + box_w, inner_bottom], fill=(0, 0, 0, 150))
-    pad = out_w * 0.015
-    draw.text((inner_left + pad, top + out_h * 0.015), label, font=title, fill=(255, 230, 120))
-    draw.text((inner_left + pad, top + out_h * 0.02 + (tb[3] - tb[1]) + 4), prompt, font=body, fill=(235, 235, 235))

@@ -73,6 +73,9 @@ class ShotRequest:
     camera_strength: float
     shot_size: str
     shot_prompt: str = ""  # the raw shot prompt (the sketch generator parses its setting)
+    #: the scene's heading (its name, e.g. "EXT. MARKET - NIGHT"): time of day, weather and place
+    #: carry from it to every shot of the scene unless the shot's own words say otherwise
+    scene_heading: str = ""
     characters: tuple[CharacterSpec, ...] = ()
     reference_images: tuple[str, ...] = ()
     style_name: str = ""
@@ -201,6 +204,10 @@ def build_request(
             CharacterSpec(ch.id, ch.name, ch.description, ch.seed, absolute(ch.reference_images))
         )
     style = project.effective_style(shot)
+    try:
+        scene_heading = project.find_shot(shot.id)[0].name
+    except KeyError:  # a shot not (yet) in the project: no scene to carry a setting from
+        scene_heading = ""
     return ShotRequest(
         shot_id=shot.id,
         shot_number=shot.number,
@@ -215,6 +222,7 @@ def build_request(
         camera_strength=shot.camera_strength,
         shot_size=shot.size.value,
         shot_prompt=shot.prompt,
+        scene_heading=scene_heading,
         characters=tuple(characters),
         reference_images=tuple(r for c in characters for r in c.reference_images),
         style_name=style.name if style else "",

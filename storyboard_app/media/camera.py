@@ -4,7 +4,9 @@ Per-frame Python at 720p is the thing to avoid (DESIGN.md: 1.4x real time with P
 Here the still is decoded once, converted to yuv420p once, looped inside the filter graph and
 moved by per-frame filter expressions, so every frame is built in C:
 
-* pan/tilt/truck/crane: a fixed-size crop window whose x/y follow an eased path;
+* pan/tilt/truck/crane: a fixed-size crop window whose x/y follow an eased path (the window
+  travels the way the camera turns or moves, so the content moves the other way: see
+  ``_PANS`` for the convention, and tests/media/test_camera.py for a marker tracked per move);
 * push in/pull out: ``scale`` with ``eval=frame`` (a per-frame size), then a centred crop;
 * handheld: small smooth offsets (sums of sines with seed-derived phases) of the crop window.
 
@@ -23,15 +25,28 @@ from .ffmpeg import CancelCheck, run_ffmpeg
 #: how much bigger than the output a still should be so every move has room
 OVERSCAN = 1.3
 
+#: Camera-move convention (what the director means, seen from the camera):
+#:
+#: * ``pan_right`` / ``pan_left``: the camera turns right / left, so the content moves LEFT /
+#:   RIGHT in frame (the crop window travels right / left over the still).
+#: * ``truck_right`` / ``truck_left``: the camera slides right / left; on a flat still this is
+#:   the same image motion as the pan: content moves left / right in frame.
+#: * ``tilt_up`` / ``tilt_down``: the camera looks up / down, so the content moves DOWN / UP in
+#:   frame (the window travels up / down; image y grows downwards).
+#: * ``crane_up`` / ``crane_down``: the camera rises / sinks: content moves down / up in frame.
+#: * ``push_in`` (zoom in) / ``pull_out`` (zoom out): content grows / shrinks about the centre.
+#:
+#: The values are the direction the crop WINDOW travels over the still, in image coordinates
+#: (+x right, +y down); the picture content moves the opposite way.
 _PANS = {
-    "pan_left": (1, 0),
-    "pan_right": (-1, 0),
-    "truck_left": (1, 0),
-    "truck_right": (-1, 0),
-    "tilt_up": (0, 1),
-    "tilt_down": (0, -1),
-    "crane_up": (0, 1),
-    "crane_down": (0, -1),
+    "pan_left": (-1, 0),
+    "pan_right": (1, 0),
+    "truck_left": (-1, 0),
+    "truck_right": (1, 0),
+    "tilt_up": (0, -1),
+    "tilt_down": (0, 1),
+    "crane_up": (0, -1),
+    "crane_down": (0, 1),
 }
 
 
@@ -68,8 +83,9 @@ def move_filter(
     if move in _PANS:
         dx, dy = _PANS[move]
         travel_x, travel_y = spare_x * strength, spare_y * strength
-        x0 = (spare_x - travel_x) / 2 if dx >= 0 else (spare_x + travel_x) / 2
-        y0 = (spare_y - travel_y) / 2 if dy >= 0 else (spare_y + travel_y) / 2
+        # centred on the still's middle; the axis that does not move stays centred
+        x0 = (spare_x - dx * travel_x) / 2
+        y0 = (spare_y - dy * travel_y) / 2
         x = f"{x0:.3f}+{dx * travel_x:.3f}*{ease}"
         y = f"{y0:.3f}+{dy * travel_y:.3f}*{ease}"
         chain.append(f"crop={width}:{height}:x='{x}':y='{y}'")
@@ -79,11 +95,16 @@ def move_filter(
         start, end = (1.0, max_zoom) if move == "push_in" else (max_zoom, 1.0)
         zoom = f"({start:.5f}+({end - start:.5f})*{ease})"
         fit = max(width / src_w, height / src_h)
-        sw = f"max(trunc({src_w * fit:.3f}*{zoom}/2)*2,{width})"
-        sh = f"max(trunc({src_h * fit:.3f}*{zoom}/2)*2,{height})"
+        # the size grows from the output size in steps of 4 px, so the centred crop offset
+        # (size - output) / 2 is always even: yuv420p crops round odd offsets down, which made
+        # the picture jitter by a pixel from frame to frame
+        sw = f"({width}+max(trunc(({src_w * fit:.3f}*{zoom}-{width})/4),0)*4)"
+        sh = f"({height}+max(trunc(({src_h * fit:.3f}*{zoom}-{height})/4),0)*4)"
+        # crop's in_w/in_h keep the size of the FIRST frame (the link's size), so a centred
+        # crop of a growing frame must compute the centre from the same per-frame size itself
         chain = [
             f"scale=w='{sw}':h='{sh}':eval=frame:flags=fast_bilinear",
-            f"crop={width}:{height}:x='(in_w-{width})/2':y='(in_h-{height})/2'",
+            f"crop={width}:{height}:x='({sw}-{width})/2':y='({sh}-{height})/2'",
         ]
     elif move == "handheld":
         rng = random.Random(seed)

@@ -224,3 +224,30 @@ def test_animatediff_presets_combine_the_motion_adapter_with_a_base_model(monkey
     monkeypatch.setattr(loading, "model_present", lambda source: source == adapter_id)
     with pytest.raises(GenerationError, match="stable-diffusion-v1-5/stable-diffusion-v1-5"):
         loading.load_pipeline("video", adapter_id, {})  # the adapter alone is not a pipeline: the base is needed
+
+
+@pytest.mark.parametrize("move", ["pan_right", "pan_left", "truck_right", "truck_left", "tilt_up", "tilt_down",
+                                  "crane_up", "crane_down", "push_in", "pull_out", "static"])
+def test_still_mode_camera_moves_go_the_named_way(models, tmp_path, monkeypatch, move):
+    """The image model's still (greyed, with a marker painted on) through the adapter's own
+    still + move path: the marker moves between the first and last frame the way the move says."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "media"))
+    from camera_markers import assert_motion, marker_still
+
+    real_still = adapter_module.DiffusersGenerator._still
+
+    def still_with_marker(self, *args, **kwargs):  # noqa: ANN001, ANN202
+        image = real_still(self, *args, **kwargs)
+        return marker_still(image.size, into=image.convert("L").convert("RGB"))
+
+    monkeypatch.setattr(adapter_module.DiffusersGenerator, "_still", still_with_marker)
+    w, h = 64, 48
+    req = dataclasses.replace(request(still_settings(models), frames=8), width=w, height=h, camera_move=move,
+                              camera_strength=1.0)
+    result = run(req, tmp_path / f"{move}.mp4")
+    raw = run_ffmpeg(["-i", str(result.path), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+    frames = np.frombuffer(raw, np.uint8).reshape(-1, h, w, 3)
+    assert len(frames) == 8
+    assert_motion(move, frames[0], frames[-1], min_shift=4)

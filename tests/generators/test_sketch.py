@@ -8,10 +8,13 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "generation"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "media"))
+from camera_markers import EXPECTED_MOTION, assert_motion, marker_still  # noqa: E402
 from generation_fixtures import make_project  # noqa: E402
 
 from generators.sketch import SketchGenerator  # noqa: E402
-from generators.sketch.figure import look_for_seed  # noqa: E402
+from generators.sketch import painter as painter_module  # noqa: E402
+from generators.sketch.figure import look_for  # noqa: E402
 from generators.sketch.painter import paint  # noqa: E402
 from generators.sketch.scene import read_scene  # noqa: E402
 from storyboard_app.generation.protocol import CancelToken, GenerationCancelled  # noqa: E402
@@ -60,16 +63,27 @@ def test_camera_move_moves_the_picture(tmp_path):
     assert np.abs(frames[0] - frames[-1]).mean() > 2
 
 
+@pytest.mark.parametrize("move", sorted(EXPECTED_MOTION))
+def test_sketch_camera_moves_go_the_named_way(move, tmp_path, monkeypatch):
+    """A marker painted into the sketch still, tracked from the first to the last frame."""
+    monkeypatch.setattr(painter_module, "paint", lambda request, w, h: marker_still((w, h)))
+    _, request = request_for(0)
+    request = dataclasses.replace(request, camera_move=move, camera_strength=1.0)
+    generate(request, tmp_path / "m.mp4")
+    frames = frames_of(tmp_path / "m.mp4", 160, 90)
+    assert_motion(move, frames[0], frames[-1], min_shift=8)
+
+
 def test_a_character_looks_the_same_in_every_shot():
     project = make_project(["market at night", "alley in rain", "x", "harbour at dawn"])
-    coat = look_for_seed(1111).coat
+    coat = look_for("a woman in a red coat", 1111).coat
     for shot in [s for s in project.all_shots() if "ch_a" in s.characters]:
         request = build_request(project, shot, None, "sketch")
         image = np.asarray(paint(dataclasses.replace(request, style_palette=()), 400, 226)).astype(int)
         shade = 0.75 if read_scene(shot.prompt).time == "night" else 1.0  # night darkens figures
         expected = np.array([int(v * shade) for v in coat])
         assert (np.abs(image - expected).sum(axis=2) < 12).sum() > 50, shot.prompt
-    assert look_for_seed(1111) == look_for_seed(1111) != look_for_seed(2222)
+    assert look_for("x", 1111) == look_for("x", 1111) != look_for("x", 2222)
 
 
 def test_scene_reading():
