@@ -128,21 +128,24 @@ class _Images:
 
     def __init__(self, quality: int, dpi: int):
         self.quality, self.dpi = quality, dpi
-        self._jpegs: dict[tuple[str, int], bytes] = {}
-        self.distinct: set[int] = set()
+        self._jpegs: dict[str, tuple[int, bytes]] = {}
 
     def jpeg(self, key: str, image: Image.Image, width_mm: float) -> io.BytesIO:
+        """The JPEG for ``key``; a later, smaller use of the same image reuses the first one
+        (the printer scales it down), so one picture is one object in the file."""
         pixels = max(16, min(image.width, round(width_mm / MM_PER_INCH * self.dpi)))
-        cache_key = (key, pixels)
-        data = self._jpegs.get(cache_key)
-        if data is None:
+        cached = self._jpegs.get(key)
+        if cached is None or cached[0] < pixels:
             scaled = image if image.width == pixels else image.resize(
                 (pixels, max(1, round(image.height * pixels / image.width))), Image.Resampling.LANCZOS)
             buffer = io.BytesIO()
             scaled.convert("RGB").save(buffer, "JPEG", quality=self.quality, optimize=True)
-            data = self._jpegs[cache_key] = buffer.getvalue()
-            self.distinct.add(hash(data))
-        return io.BytesIO(data)
+            cached = self._jpegs[key] = (pixels, buffer.getvalue())
+        return io.BytesIO(cached[1])
+
+    @property
+    def distinct(self) -> int:
+        return len({data for _, data in self._jpegs.values()})
 
 
 def build_deck(project: Project, bundle: Path | str, output: Path | str,
@@ -179,7 +182,7 @@ def build_deck(project: Project, bundle: Path | str, output: Path | str,
     report(len(shots), len(shots), "done")
     from .deck_fonts import missing_glyphs
 
-    return DeckReport(output, pdf.pages_count, len(shots), len(images.distinct),
+    return DeckReport(output, pdf.pages_count, len(shots), images.distinct,
                       frozenset(missing_glyphs(_all_text(project), fonts)))
 
 
@@ -352,7 +355,8 @@ def _character_block(pdf: _DeckPDF, project: Project, character: Character, path
                      y: float, h: float) -> None:
     x = pdf.l_margin
     aspect = project.height / project.width
-    img_h = min(h - 4, 70.0)
+    # the two pictures (square reference box + frame) take at most 62% of the width: text gets the rest
+    img_h = min(h - 4, 70.0, (pdf.epw * 0.62 - 12) / (1 + 1 / aspect))
     ref_w = img_h  # references are shown in a square box
     appears = [s for s in shots if character.id in s.characters
                or any(line.speaker == character.id for line in s.dialogue)]

@@ -1,0 +1,144 @@
+"""A small 24 fps project for the deck, interchange, subtitle and import-cut tests.
+
+Five shots in two scenes: coloured take clips (shot 3 has none, so it is a placeholder; shot 4's
+take is a still), a dissolve into shot 2, notes, and dialogue in Latin, Cyrillic, Greek and CJK
+spoken by characters whose names are Latin, Cyrillic and CJK. Lines carry recorded tone WAVs, so
+no TTS model is needed and their lengths are exact (0.5 s = 12 frames at 24 fps).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from storyboard_app.media.ffmpeg import run_ffmpeg, write_wav
+from storyboard_app.model import (
+    CameraMove,
+    Character,
+    DialogueLine,
+    Document,
+    Project,
+    Sequence,
+    Shot,
+    ShotSize,
+    Take,
+    TakeStatus,
+    Transition,
+    TransitionKind,
+)
+
+W, H, FPS = 320, 180, 24
+COLOURS = {"1": (220, 40, 40), "2": (40, 200, 60), "3": None, "4": (40, 80, 230), "5": (230, 200, 40)}
+DURATIONS = {"1": 48, "2": 36, "3": 24, "4": 30, "5": 40}
+LINES = {
+    "1": [("ch_ana", "Where is the key?")],
+    "2": [("ch_maria", "Ключ у меня."), ("ch_ana", "Καλά, πάμε!")],
+    "4": [("ch_yamada", "鍵はここにある")],
+}
+CJK_TEXT = "".join(text for lines in LINES.values() for _, text in lines) + "山田花子"
+LEAD = 2  # frames before a shot's first line
+GAP = 3  # frames between two lines
+
+
+def make_clip(path: Path, colour: tuple[int, int, int], frames: int, fps: int = FPS) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    hexcolour = "0x{:02x}{:02x}{:02x}".format(*colour)
+    run_ffmpeg(["-y", "-f", "lavfi", "-i", f"color=c={hexcolour}:s={W}x{H}:r={fps}", "-frames:v", str(frames),
+                "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)])
+
+
+def make_tone(path: Path, seconds: float = 0.5, freq: float = 440.0, rate: int = 24000) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t = np.arange(int(seconds * rate)) / rate
+    write_wav(path, 0.5 * np.sin(2 * np.pi * freq * t), rate)
+
+
+def build_editorial_document(tmp_path: Path) -> Document:
+    bundle = tmp_path / "editorial.sbproj"
+    characters = [
+        Character(id="ch_ana", name="Ana", description="a courier in a yellow raincoat"),
+        Character(id="ch_maria", name="Мария", description="a tall woman in a grey coat"),
+        Character(id="ch_yamada", name="山田花子", description="an old locksmith"),
+    ]
+    shots = []
+    for number, colour in COLOURS.items():
+        shot = Shot(id=f"s{number}", number=number, title=f"Title {number}", prompt=f"action of shot {number}",
+                    duration=DURATIONS[number], size=ShotSize.MCU, camera_move=CameraMove.PUSH_IN)
+        if colour is not None:
+            if number == "4":
+                media = bundle / "media" / "takes" / "s4.png"
+                media.parent.mkdir(parents=True, exist_ok=True)
+                Image.new("RGB", (W, H), colour).save(media)
+            else:
+                media = bundle / "media" / "takes" / f"s{number}.mp4"
+                make_clip(media, colour, DURATIONS[number] - 6)  # shorter: the last frame holds
+            shot.takes = [Take(id=f"t{number}", generator_id="test", status=TakeStatus.DONE,
+                               media_path=f"media/takes/{media.name}")]
+            shot.selected_take_id = f"t{number}"
+        for i, (speaker, text) in enumerate(LINES.get(number, [])):
+            wav = bundle / "media" / "audio" / f"l{number}_{i}.wav"
+            make_tone(wav, 0.5, 300 + 100 * i + 50 * int(number))
+            shot.dialogue.append(DialogueLine(f"l{number}_{i}", speaker, text, audio=f"media/audio/{wav.name}"))
+        shots.append(shot)
+    shots[1].transition_in = Transition(TransitionKind.DISSOLVE, 8)
+    shots[2].notes = "Hold on the door before the cut"
+    sequences = [Sequence("q1", "Street", shots[:3]), Sequence("q2", "Shop", shots[3:])]
+    project = Project(title="Editorial Test", fps=FPS, width=W, height=H, characters=characters,
+                      sequences=sequences)
+    project.render.dialogue_lead_frames = LEAD
+    project.render.dialogue_gap_frames = GAP
+    doc = Document(project, bundle)
+    doc.save()
+    return doc
+
+
+@functools.cache
+def cjk_font_dir(tmp_root: Path) -> Path | None:
+    """A folder with a small static TrueType CJK font covering the test text, built with
+    fontTools from the Noto Sans CJK that the ``manimgx-fonts-cjk`` dev package ships (a
+    variable CFF2 collection, which fpdf2 cannot embed as is). None when the package is missing."""
+    try:
+        import manimgx_fonts_cjk  # noqa: F401
+    except ImportError:
+        return None
+    from fontTools import subset
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.cu2quPen import Cu2QuPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib import TTCollection
+    from fontTools.varLib import instancer
+
+    source = next(Path(manimgx_fonts_cjk.__file__).parent.glob("*.ttc"))
+    font = TTCollection(str(source), lazy=True).fonts[0]
+    options = subset.Options()
+    options.layout_features = []
+    options.notdef_outline = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=CJK_TEXT + "東あア한")
+    subsetter.subset(font)
+    font = instancer.instantiateVariableFont(font, {"wght": 400})
+    glyph_set = font.getGlyphSet()
+    order = font.getGlyphOrder()
+    glyphs = {}
+    for name in order:
+        pen = TTGlyphPen(None)
+        glyph_set[name].draw(Cu2QuPen(pen, 1.0, reverse_direction=True))
+        glyphs[name] = pen.glyph()
+    builder = FontBuilder(font["head"].unitsPerEm, isTTF=True)
+    builder.setupGlyphOrder(order)
+    builder.setupCharacterMap(font.getBestCmap())
+    builder.setupGlyf(glyphs)
+    builder.setupHorizontalMetrics({name: font["hmtx"][name] for name in order})
+    builder.setupHorizontalHeader(ascent=font["hhea"].ascent, descent=font["hhea"].descent)
+    builder.setupNameTable({"familyName": "Test CJK Subset", "styleName": "Regular"})
+    os2 = font["OS/2"]
+    builder.setupOS2(sTypoAscender=os2.sTypoAscender, sTypoDescender=os2.sTypoDescender,
+                     usWinAscent=os2.usWinAscent, usWinDescent=os2.usWinDescent)
+    builder.setupPost()
+    folder = tmp_root / "cjk-font"
+    folder.mkdir(parents=True, exist_ok=True)
+    builder.save(str(folder / "TestCJKSubset.ttf"))
+    return folder
