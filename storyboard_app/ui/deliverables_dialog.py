@@ -170,7 +170,7 @@ class DeliverablesDialog(QDialog):
         self.slate = QCheckBox("times for an MP4 with the 2 s title slate")
         self.slate.setChecked(True)
         self.preview = QLabel("preview…")
-        self.preview.setMinimumSize(380, 220)
+        self.preview.setFixedSize(380, 520)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -304,7 +304,8 @@ class DeliverablesDialog(QDialog):
             painter.drawImage(0, y, image)
             y += image.height() + gap
         painter.end()
-        self.preview.setPixmap(canvas)
+        self.preview.setPixmap(canvas.scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                             Qt.TransformationMode.SmoothTransformation))
         self.preview_worker = None
         self.preview_ready.emit()
 
