@@ -367,7 +367,7 @@ def _conform(project: Project, paths: BundlePaths, shot: Shot, target: Path, tot
     w, h = project.width, project.height
     rate_text = f"{rate.numerator}/{rate.denominator}"
     scale = (f"scale={w}:{h}:force_original_aspect_ratio=increase:out_color_matrix=bt709,"
-             f"crop={w}:{h},setsar=1")
+             f"crop={w}:{h},setsar=1,setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709")
     with tempfile.TemporaryDirectory(prefix="storyboard-interchange-") as tmp:
         if media is None or still:
             image = Path(tmp) / "still.png"

@@ -107,7 +107,9 @@ def test_media_written_beside_the_edit_with_stable_names_and_handles(doc, tmp_pa
         assert clip.source_range.start_time.to_frames() == 6
         assert (info.width, info.height) == (320, 180)
         text = run_ffmpeg_probe(file)
-        assert "bt709" in text  # colour tagged: primaries/transfer/matrix
+        # ffmpeg prints one "bt709" only when matrix, primaries and transfer are all BT.709
+        # (output flags alone tag only the matrix: "bt709/unknown/unknown")
+        assert "yuv420p(tv, bt709," in text
     wavs = sorted(p.name for p in media.glob("line_*.wav"))
     assert wavs == ["line_1_1.wav", "line_2_1.wav", "line_2_2.wav", "line_4_1.wav"]
     # a re-export replaces the same files rather than adding new ones
