@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from ..media.ffmpeg import run_ffmpeg
-from ..model import BundlePaths, Project, Shot, TransitionKind
+from ..media.ffmpeg import probe, run_ffmpeg
+from ..model import BundlePaths, ConformMode, Project, Shot, TransitionKind
 from ..model.commands import CutClip
 from .stills import placeholder, stable_shot_names
 from .timeline import selected_media
@@ -362,7 +362,9 @@ def write_media(project: Project, bundle: Path | str, media_dir: Path, options: 
 def _conform(project: Project, paths: BundlePaths, shot: Shot, target: Path, total: int, head: int,
              rate: Fraction) -> None:
     """``total`` frames at ``rate``: ``head`` copies of the first frame, the take, then its last
-    frame held (a take shorter than the shot holds, as in the animatic)."""
+    frame held (a take shorter than the shot holds, or is slowed to fit with the project's
+    "slow" conform mode, as in the animatic), tagged BT.709 (matrix, primaries and transfer:
+    ``setparams`` in the graph, because the output flags alone tag only the matrix)."""
     media, still = selected_media(paths, shot)
     w, h = project.width, project.height
     rate_text = f"{rate.numerator}/{rate.denominator}"
@@ -380,7 +382,13 @@ def _conform(project: Project, paths: BundlePaths, shot: Shot, target: Path, tot
             vf = scale
         else:
             inputs = ["-i", str(media)]
-            vf = (f"{scale},fps={rate_text},"
+            stretch = ""
+            if project.render.conform == ConformMode.SLOW:  # as the animatic: slow the take to fit
+                info = probe(media)
+                shot_seconds = (total - 2 * head) / float(rate)
+                if info.duration and info.duration < shot_seconds:
+                    stretch = f"setpts=PTS*{shot_seconds / info.duration:.6f},"
+            vf = (f"{stretch}{scale},fps={rate_text},"
                   f"tpad=start={head}:start_mode=clone:stop=-1:stop_mode=clone")
         partial = Path(tmp) / target.name
         run_ffmpeg(["-y", *inputs, "-vf", vf, "-frames:v", str(total), "-r", rate_text, "-an",

@@ -39,6 +39,7 @@ LINES = {
     "4": [("ch_yamada", "鍵はここにある")],
 }
 CJK_TEXT = "".join(text for lines in LINES.values() for _, text in lines) + "山田花子"
+REFERENCE_COLOUR = (150, 40, 160)  # Ana's reference image (character pages)
 LEAD = 2  # frames before a shot's first line
 GAP = 3  # frames between two lines
 
@@ -58,8 +59,12 @@ def make_tone(path: Path, seconds: float = 0.5, freq: float = 440.0, rate: int =
 
 def build_editorial_document(tmp_path: Path) -> Document:
     bundle = tmp_path / "editorial.sbproj"
+    reference = bundle / "media" / "refs" / "ana.png"
+    reference.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (120, 160), REFERENCE_COLOUR).save(reference)
     characters = [
-        Character(id="ch_ana", name="Ana", description="a courier in a yellow raincoat"),
+        Character(id="ch_ana", name="Ana", description="a courier in a yellow raincoat",
+                  reference_images=["media/refs/ana.png"]),
         Character(id="ch_maria", name="Мария", description="a tall woman in a grey coat"),
         Character(id="ch_yamada", name="山田花子", description="an old locksmith"),
     ]

@@ -9,7 +9,13 @@ from pathlib import Path
 import numpy as np
 import pypdfium2 as pdfium
 import pytest
-from editorial_fixtures import COLOURS, LINES, build_editorial_document, cjk_font_dir
+from editorial_fixtures import (
+    COLOURS,
+    LINES,
+    REFERENCE_COLOUR,
+    build_editorial_document,
+    cjk_font_dir,
+)
 from pypdf import PdfReader
 
 from storyboard_app.render.deck import DeckError, DeckOptions, build_deck, expected_pages
@@ -119,6 +125,17 @@ def test_first_page_rasterises_and_panels_show_their_takes(doc, tmp_path) -> Non
     assert share(top_left, COLOURS["2"]) < 0.01
 
 
+def test_character_page_shows_reference_and_a_frame_of_their_shot(doc, tmp_path) -> None:
+    options = DeckOptions(layout="3x2", character_pages=True)
+    build_deck(doc.project, doc.paths.root, tmp_path / "deck.pdf", options)
+    page = _render(tmp_path / "deck.pdf", 2, scale=2)  # title, shots, characters (Ana first)
+    h, w, _ = page.shape
+    top_half = page[: h // 2]
+    purple = (np.abs(top_half.astype(int) - REFERENCE_COLOUR).max(axis=2) < 40).mean()
+    red = (np.abs(top_half.astype(int) - COLOURS["1"]).max(axis=2) < 40).mean()
+    assert purple > 0.03 and red > 0.05  # her reference image and a frame of shot 1, where she speaks
+
+
 def test_images_are_jpeg_once_each_at_print_size(doc, tmp_path) -> None:
     options = DeckOptions(layout="3x2", dpi=200, jpeg_quality=80, character_pages=True)
     report = build_deck(doc.project, doc.paths.root, tmp_path / "deck.pdf", options)
@@ -127,11 +144,11 @@ def test_images_are_jpeg_once_each_at_print_size(doc, tmp_path) -> None:
     for page in reader.pages:
         for ref in page["/Resources"].get("/XObject", {}).values():
             xobjects[ref.idnum] = ref.get_object()
-    # five shot frames (the title's key frame and the character pages reuse them) + no references
-    assert len(xobjects) == report.images == 5
+    # five shot frames (the title's key frame and the character pages reuse them) + Ana's reference
+    assert len(xobjects) == report.images == 6
     for image in xobjects.values():
         assert image["/Filter"] == "/DCTDecode"
-        assert image["/Width"] <= 320  # never upscaled past the 320 px source
+        assert image["/Width"] <= 320  # never upscaled past the 320 px source (or 120 px reference)
     assert (tmp_path / "deck.pdf").stat().st_size < 400_000
 
 
