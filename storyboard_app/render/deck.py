@@ -374,11 +374,12 @@ def _character_block(pdf: _DeckPDF, project: Project, character: Character, path
         pdf.cell(ref_w, 6, "no reference image", align="C")
     frame_x = x + ref_w + 6
     frame_w = img_h / aspect
-    if appears:
-        pdf.image(images.jpeg(appears[0].id, frame_of(appears[0]), frame_w), x=frame_x, y=y, w=frame_w,
+    portrait = _portrait_shot(appears, paths)
+    if portrait is not None:
+        pdf.image(images.jpeg(portrait.id, frame_of(portrait), frame_w), x=frame_x, y=y, w=frame_w,
                   h=frame_w * aspect)
         _frame_rule(pdf, frame_x, y, frame_w, frame_w * aspect)
-    text_x = frame_x + (frame_w + 6 if appears else 0)
+    text_x = frame_x + (frame_w + 6 if portrait is not None else 0)
     text_w = pdf.w - pdf.r_margin - text_x
     pdf.set_xy(text_x, y)
     pdf.set_font(FAMILY, "B", 16)
@@ -391,6 +392,18 @@ def _character_block(pdf: _DeckPDF, project: Project, character: Character, path
     numbers = ", ".join(s.number or s.id for s in appears)
     lines.append(f"In shots: {numbers}" if numbers else "Not in any shot yet")
     _text_blocks(pdf, [(t, "", (0, 0, 0)) for t in lines], text_x, pdf.get_y() + 1, text_w, y + h, 10, 5)
+
+
+#: closest first: a character sheet shows the character as close as the boards have them
+_CLOSENESS = ["ECU", "CU", "MCU", "MS", "OTS", "POV", "WS", "EWS", "insert"]
+
+
+def _portrait_shot(appears: list[Shot], paths: BundlePaths) -> Shot | None:
+    """The closest shot of the character that has a picture; else their first shot."""
+    with_picture = [s for s in appears if selected_media(paths, s)[0] is not None]
+    if not with_picture:
+        return appears[0] if appears else None
+    return min(with_picture, key=lambda s: _CLOSENESS.index(s.size.value) if s.size.value in _CLOSENESS else 99)
 
 
 def _reference_image(paths: BundlePaths, character: Character) -> Image.Image | None:
