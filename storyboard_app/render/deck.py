@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import math
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,7 @@ from fpdf import FPDF
 from PIL import Image
 
 from ..model import BundlePaths, Character, Project, Shot, format_duration
-from .deck_fonts import DeckFonts, find_deck_fonts
+from .deck_fonts import DeckFonts, find_deck_fonts, missing_glyphs
 from .stills import shot_frame
 from .timeline import selected_media
 
@@ -154,36 +155,36 @@ def build_deck(project: Project, bundle: Path | str, output: Path | str,
     options = options or DeckOptions()
     options.validate()
     paths = BundlePaths(bundle)
-    fonts = find_deck_fonts(options.font_dirs)
-    pdf = _new_pdf(project, options, fonts)
-    images = _Images(options.jpeg_quality, options.dpi)
-    frames: dict[str, Image.Image] = {}
-    shots = project.all_shots()
-    report = progress or (lambda done, total, what: None)
+    text = _all_text(project, options)
+    with tempfile.TemporaryDirectory(prefix="storyboard-deck-") as work:
+        fonts = find_deck_fonts(options.font_dirs, text=text, workdir=Path(work))
+        pdf = _new_pdf(project, options, fonts)
+        images = _Images(options.jpeg_quality, options.dpi)
+        frames: dict[str, Image.Image] = {}
+        shots = project.all_shots()
+        report = progress or (lambda done, total, what: None)
 
-    def frame_of(shot: Shot) -> Image.Image:
-        if shot.id not in frames:
-            report(len(frames), len(shots), f"frame of shot {shot.number or shot.id}")
-            frames[shot.id] = shot_frame(project, paths, shot, options.frames.get(shot.id))
-        return frames[shot.id]
+        def frame_of(shot: Shot) -> Image.Image:
+            if shot.id not in frames:
+                report(len(frames), len(shots), f"frame of shot {shot.number or shot.id}")
+                frames[shot.id] = shot_frame(project, paths, shot, options.frames.get(shot.id))
+            return frames[shot.id]
 
-    _title_page(pdf, project, bundle, options, images, frame_of)
-    _shot_pages(pdf, project, options, images, frame_of)
-    if options.character_pages and project.characters:
-        _character_pages(pdf, project, paths, images, frame_of)
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(f".{output.name}.partial")
-    try:
-        pdf.output(str(partial))
-        partial.replace(output)
-    finally:
-        partial.unlink(missing_ok=True)
+        _title_page(pdf, project, bundle, options, images, frame_of)
+        _shot_pages(pdf, project, options, images, frame_of)
+        if options.character_pages and project.characters:
+            _character_pages(pdf, project, paths, images, frame_of)
+        output = Path(output)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        partial = output.with_name(f".{output.name}.partial")
+        try:
+            pdf.output(str(partial))
+            partial.replace(output)
+        finally:
+            partial.unlink(missing_ok=True)
+        missing = frozenset(missing_glyphs(text, fonts))
     report(len(shots), len(shots), "done")
-    from .deck_fonts import missing_glyphs
-
-    return DeckReport(output, pdf.pages_count, len(shots), images.distinct,
-                      frozenset(missing_glyphs(_all_text(project), fonts)))
+    return DeckReport(output, pdf.pages_count, len(shots), images.distinct, missing)
 
 
 # ----------------------------------------------------------------------------------- the pages
@@ -438,9 +439,12 @@ def _speaker(project: Project, speaker: str) -> str:
         return speaker
 
 
-def _all_text(project: Project) -> str:
-    parts = [project.title]
+def _all_text(project: Project, options: DeckOptions) -> str:
+    """Every character the deck may print (for the CJK subset and the missing-glyph check)."""
+    parts = [project.title, options.logline, options.version, "…—·"]
     for shot in project.all_shots():
         parts += [shot.number, shot.title, shot.prompt, shot.notes, *(line.text for line in shot.dialogue)]
+    names = {c.id: c.name for c in project.characters}
+    parts += [names.get(line.speaker, line.speaker).upper() for shot in project.all_shots() for line in shot.dialogue]
     parts += [c.name + c.description for c in project.characters]
     return "".join(parts)

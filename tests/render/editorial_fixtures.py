@@ -8,7 +8,6 @@ no TTS model is needed and their lengths are exact (0.5 s = 12 frames at 24 fps)
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import numpy as np
@@ -100,50 +99,12 @@ def build_editorial_document(tmp_path: Path) -> Document:
     return doc
 
 
-@functools.cache
-def cjk_font_dir(tmp_root: Path) -> Path | None:
-    """A folder with a small static TrueType CJK font covering the test text, built with
-    fontTools from the Noto Sans CJK that the ``manimgx-fonts-cjk`` dev package ships (a
-    variable CFF2 collection, which fpdf2 cannot embed as is). None when the package is missing."""
+def cjk_font_dir() -> Path | None:
+    """The folder of Noto Sans CJK as the ``manimgx-fonts-cjk`` dev package ships it (a variable
+    CFF2 ``.ttc`` that fpdf2 cannot embed as is, so the deck's own subsetting is exercised);
+    None when the package is missing."""
     try:
-        import manimgx_fonts_cjk  # noqa: F401
+        import manimgx_fonts_cjk
     except ImportError:
         return None
-    from fontTools import subset
-    from fontTools.fontBuilder import FontBuilder
-    from fontTools.pens.cu2quPen import Cu2QuPen
-    from fontTools.pens.ttGlyphPen import TTGlyphPen
-    from fontTools.ttLib import TTCollection
-    from fontTools.varLib import instancer
-
-    source = next(Path(manimgx_fonts_cjk.__file__).parent.glob("*.ttc"))
-    font = TTCollection(str(source), lazy=True).fonts[0]
-    options = subset.Options()
-    options.layout_features = []
-    options.notdef_outline = True
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text=CJK_TEXT + "東あア한")
-    subsetter.subset(font)
-    font = instancer.instantiateVariableFont(font, {"wght": 400})
-    glyph_set = font.getGlyphSet()
-    order = font.getGlyphOrder()
-    glyphs = {}
-    for name in order:
-        pen = TTGlyphPen(None)
-        glyph_set[name].draw(Cu2QuPen(pen, 1.0, reverse_direction=True))
-        glyphs[name] = pen.glyph()
-    builder = FontBuilder(font["head"].unitsPerEm, isTTF=True)
-    builder.setupGlyphOrder(order)
-    builder.setupCharacterMap(font.getBestCmap())
-    builder.setupGlyf(glyphs)
-    builder.setupHorizontalMetrics({name: font["hmtx"][name] for name in order})
-    builder.setupHorizontalHeader(ascent=font["hhea"].ascent, descent=font["hhea"].descent)
-    builder.setupNameTable({"familyName": "Test CJK Subset", "styleName": "Regular"})
-    os2 = font["OS/2"]
-    builder.setupOS2(sTypoAscender=os2.sTypoAscender, sTypoDescender=os2.sTypoDescender,
-                     usWinAscent=os2.usWinAscent, usWinDescent=os2.usWinDescent)
-    builder.setupPost()
-    folder = tmp_root / "cjk-font"
-    folder.mkdir(parents=True, exist_ok=True)
-    builder.save(str(folder / "TestCJKSubset.ttf"))
-    return folder
+    return Path(manimgx_fonts_cjk.__file__).parent

@@ -19,7 +19,7 @@ from editorial_fixtures import (
 from pypdf import PdfReader
 
 from storyboard_app.render.deck import DeckError, DeckOptions, build_deck, expected_pages
-from storyboard_app.render.deck_fonts import covers_cjk, find_deck_fonts
+from storyboard_app.render.deck_fonts import cjk_sources, covers_cjk, find_deck_fonts
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def doc(tmp_path_factory: pytest.TempPathFactory):
 def cjk_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if find_deck_fonts().cjk:  # a CJK font is bundled: use it, build nothing
         return tmp_path_factory.mktemp("no-extra-fonts")
-    folder = cjk_font_dir(tmp_path_factory.getbasetemp())
+    folder = cjk_font_dir()
     if folder is None:
         pytest.skip("no CJK font bundled and the manimgx-fonts-cjk dev package is not installed")
     return folder
@@ -102,7 +102,7 @@ def test_fonts_are_embedded_and_the_cjk_fallback_is_used(doc, cjk_dir, tmp_path)
             fonts.add(str(font["/BaseFont"]))
     assert any("DejaVu" in f for f in fonts)
     assert len(fonts) >= 3, fonts  # regular, bold and the CJK fallback
-    assert all(covers_cjk(p) for p in find_deck_fonts((cjk_dir,)).cjk)
+    assert find_deck_fonts().cjk or any(not s.embeddable for s in cjk_sources([cjk_dir]))
 
 
 def test_first_page_rasterises_and_panels_show_their_takes(doc, tmp_path) -> None:
@@ -150,6 +150,22 @@ def test_images_are_jpeg_once_each_at_print_size(doc, tmp_path) -> None:
         assert image["/Filter"] == "/DCTDecode"
         assert image["/Width"] <= 320  # never upscaled past the 320 px source (or 120 px reference)
     assert (tmp_path / "deck.pdf").stat().st_size < 400_000
+
+
+def test_cjk_subset_is_made_from_a_collection(cjk_dir, tmp_path) -> None:
+    """A .ttc / variable CJK font becomes a static TrueType subset of just the deck's characters."""
+    from fontTools.ttLib import TTFont
+
+    sources = [s for s in cjk_sources([cjk_dir]) if not s.embeddable]
+    if not sources:
+        pytest.skip("the CJK font available here is embeddable as is")
+    fonts = find_deck_fonts((cjk_dir,), text="鍵はここにある Ana", workdir=tmp_path)
+    subset = next(p for p in fonts.cjk if p.parent == tmp_path)
+    with TTFont(str(subset)) as font:
+        assert "glyf" in font and "fvar" not in font
+        assert {ord(ch) for ch in "鍵はここにある"} <= set(font.getBestCmap())
+        assert font["maxp"].numGlyphs < 20  # just those characters, not 65,000 glyphs
+    assert covers_cjk(sources[0].path)
 
 
 def test_bad_options_name_the_option(doc, tmp_path) -> None:
