@@ -335,8 +335,10 @@ def write_media(project: Project, bundle: Path | str, media_dir: Path, options: 
     paths = BundlePaths(bundle)
     names = stable_shot_names(project)
     handles = _handles(project, fmap, options)
-    media_dir.mkdir(parents=True, exist_ok=True)
     shots = project.all_shots()
+    if progress is not None:  # may raise Cancelled: before anything is written
+        progress(0, len(shots), "starting")
+    media_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     project_frames = cut = 0
     for done, shot in enumerate(shots):

@@ -133,12 +133,14 @@ def export_stills(project: Project, bundle: Path | str, out_dir: Path | str,
                   progress: StillsProgress | None = None) -> StillsReport:
     """A PNG per shot, ``OUT/shot_3A.png``: stable names, so re-exports overwrite, not pile up."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     paths = BundlePaths(bundle)
     names = stable_shot_names(project)
     files: list[Path] = []
     placeholders = 0
     shots = project.all_shots()
+    if progress is not None:  # may raise Cancelled: before anything is written
+        progress(0, len(shots), "starting")
+    out.mkdir(parents=True, exist_ok=True)
     for done, shot in enumerate(shots):
         if progress is not None:
             progress(done, len(shots), f"shot {shot.number}")

@@ -57,18 +57,20 @@ RATES = ["project", "23.976", "24", "25", "29.97", "30"]
 
 def deliver(kind: str, project: Project, bundle: Path, output: Path, settings: dict, progress=None,  # noqa: ANN001
             cancelled=None) -> str:  # noqa: ANN001
-    """Run one export (on a worker thread); returns a one-line summary."""
+    """Run one export (on a worker thread); returns a one-line summary. Cancel is checked at
+    each progress step (per shot), and an export that stops leaves no partial PDF or edit."""
+    progress = _fraction(progress, cancelled)
     if kind == "pdf":
         from ..render.deck import DeckOptions, build_deck
 
         report = build_deck(project, bundle, output, DeckOptions(**settings["pdf"]),
-                            progress=_fraction(progress))
+                            progress=progress)
         return f"Wrote {output} ({report.pages} pages)"
     if kind in {"otio", "edl", "fcp7xml", "fcpxml"}:
         from ..render.interchange import InterchangeOptions, export_interchange
 
         report = export_interchange(project, bundle, output, kind, InterchangeOptions(**settings["edit"]),
-                                    progress=_fraction(progress))
+                                    progress=progress)
         notes = f" — {'; '.join(report.notes)}" if report.notes else ""
         return f"Wrote {output} ({report.clips} clips){notes}"
     if kind in {"srt", "vtt"}:
@@ -79,18 +81,24 @@ def deliver(kind: str, project: Project, bundle: Path, output: Path, settings: d
     if kind == "stills":
         from ..render.stills import export_stills
 
-        report = export_stills(project, bundle, output, progress=_fraction(progress))
+        report = export_stills(project, bundle, output, progress=progress)
         return f"Wrote {len(report.files)} PNGs to {output}"
     from ..render.stills import contact_sheet
 
-    contact_sheet(project, bundle, output, progress=_fraction(progress))
+    contact_sheet(project, bundle, output, progress=progress)
     return f"Wrote {output}"
 
 
-def _fraction(progress):  # noqa: ANN001, ANN202 - (done, total, what) → progress(fraction, what)
-    if progress is None:
-        return None
-    return lambda done, total, what: progress(done / max(total, 1), what)
+def _fraction(progress, cancelled=None):  # noqa: ANN001, ANN202 - (done, total, what) → (fraction, what)
+    from ..media.ffmpeg import Cancelled
+
+    def report(done: int, total: int, what: str) -> None:
+        if cancelled is not None and cancelled():
+            raise Cancelled("export cancelled")
+        if progress is not None:
+            progress(done / max(total, 1), what)
+
+    return report
 
 
 def render_preview(project: Project, bundle: Path, pdf_settings: dict, width: int = 360) -> list[QImage]:
@@ -353,7 +361,7 @@ class DeliverablesDialog(QDialog):
 
     def _failed(self, message: str) -> None:
         self.worker = None
-        self.status.setText(f"Export failed: {message}")
+        self.status.setText("Export cancelled" if "cancel" in message.lower() else f"Export failed: {message}")
         self.export_button.setEnabled(True)
         self.close_button.setText("Close")
         self.finished_export.emit("")

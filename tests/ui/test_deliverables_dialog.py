@@ -75,3 +75,18 @@ def test_edit_export_and_import_edited_cut(make_window, qtbot, tmp_path, monkeyp
     window.session.undo()
     assert [s.number for s in window.session.project.all_shots()] == ["1", "2", "3", "4", "5"]
     assert len(window.session.project.sequences) == 2
+
+
+def test_cancelled_deliverable_leaves_no_file(tmp_path) -> None:
+    import pytest
+
+    from storyboard_app.media.ffmpeg import Cancelled
+    from storyboard_app.ui.deliverables_dialog import deliver
+
+    doc = build_editorial_document(tmp_path)
+    settings = {"pdf": {"layout": "3x2"}, "edit": {"media": True, "voice": False}, "slate_frames": 0}
+    for kind, name in (("pdf", "d.pdf"), ("otio", "d.otio"), ("stills", "stills")):
+        with pytest.raises(Cancelled):
+            deliver(kind, doc.project, doc.paths.root, tmp_path / name, settings, cancelled=lambda: True)
+        assert not (tmp_path / name).exists()
+    assert not list(tmp_path.glob(".d.*")) and not (tmp_path / "d_media").exists()
