@@ -616,6 +616,11 @@ def apply_edited_cut(project: Project, clips: list[CutClip],
     cut_scene = next((s for s in project.sequences if s.name == CUT_FROM_EDIT_SCENE), None)
     scene_of = {shot.id: seq.id for seq in project.sequences for shot in seq.shots}
     regular = [seq.id for seq in project.sequences if seq is not cut_scene]
+    parts: list[Command] = []
+    if not regular:  # every shot sits in "Cut from edit": the cut needs a scene to play in
+        edit_scene = Sequence(id=new_id("seq"), name="Edit")
+        parts.append(InsertSequence(0, edit_scene))
+        regular = [edit_scene.id]
     # target layout: scene id → shot ids, built in cut order
     layout: dict[str, list[str]] = {sid: [] for sid in regular}
     started: list[str] = []  # scenes in the order the cut reaches them
@@ -634,12 +639,9 @@ def apply_edited_cut(project: Project, clips: list[CutClip],
     dropped = [s for s in shots if s.id not in kept and scene_of[s.id] != (cut_scene.id if cut_scene else None)]
     report.removed = [s.number or s.id for s in dropped]
 
-    parts: list[Command] = []
     if cut_scene is None and dropped:
         cut_scene = Sequence(id=new_id("seq"), name=CUT_FROM_EDIT_SCENE)
         parts.append(InsertSequence(len(project.sequences), cut_scene))
-    if cut_scene is not None and cut_scene.id in layout:  # every regular scene was emptied
-        layout.pop(cut_scene.id)
     scene_order = started + [sid for sid in regular if sid not in started]
     for index, sid in enumerate(scene_order):
         parts.append(MoveSequence(sid, index))
@@ -647,7 +649,8 @@ def apply_edited_cut(project: Project, clips: list[CutClip],
         for index, shot_id in enumerate(layout.get(sid, [])):
             parts.append(MoveShot(shot_id, sid, index))
     if dropped:
-        existing = len(cut_scene.shots) if cut_scene in project.sequences else 0
+        # the cut scene's shots that stay there (restored ones have moved out by now)
+        existing = sum(1 for s in cut_scene.shots if s.id not in kept) if cut_scene in project.sequences else 0
         for offset, shot in enumerate(dropped):
             parts.append(MoveShot(shot.id, cut_scene.id, existing + offset))
     for shot in order:

@@ -101,3 +101,32 @@ def test_durations_are_at_least_one_frame(project, frames) -> None:
     command, _ = apply_edited_cut(project, _cut(("1", frames), ("2", 48), ("3", 60), ("4", 72), ("5", 36)))
     command.apply(project)
     assert project.shot("sh_1").duration == 1
+
+
+def test_restore_one_and_drop_another_in_the_same_import(project) -> None:
+    first, _ = apply_edited_cut(project, _cut(("1", 96), ("2", 48), ("3", 60), ("4", 72)))
+    first.apply(project)  # 5 is in "Cut from edit"
+    before = project_json(project)
+    second, report = apply_edited_cut(project, _cut(("1", 96), ("3", 60), ("4", 72), ("5", 36)))
+    inverse = second.apply(project)
+    assert report.restored == ["5"] and report.removed == ["2"]
+    assert _layout(project)[-1] == (CUT_FROM_EDIT_SCENE, ["2"])
+    assert [s.number for s in project.all_shots()] == ["1", "3", "4", "5", "2"]
+    inverse.apply(project)
+    assert project_json(project) == before
+
+
+def test_a_cut_of_shots_that_were_all_cut_gets_a_scene(project) -> None:
+    first, _ = apply_edited_cut(project, _cut(("VFX", 10)))
+    assert first is None
+    drop_all, _ = apply_edited_cut(project, _cut(("1", 96)))
+    drop_all.apply(project)
+    for seq in [s for s in project.sequences if s.name != CUT_FROM_EDIT_SCENE]:
+        from storyboard_app.model.commands import RemoveSequence
+
+        RemoveSequence(seq.id).apply(project)  # only "Cut from edit" is left
+    assert [seq.name for seq in project.sequences] == [CUT_FROM_EDIT_SCENE]
+    command, report = apply_edited_cut(project, _cut(("2", 48), ("3", 60)))
+    command.apply(project)
+    assert _layout(project)[0] == ("Edit", ["2", "3"])
+    assert report.restored == ["2", "3"]
