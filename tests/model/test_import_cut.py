@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from storyboard_app.model import History, project_json
 from storyboard_app.model.commands import CUT_FROM_EDIT_SCENE, CutClip, apply_edited_cut
@@ -130,3 +132,25 @@ def test_a_cut_of_shots_that_were_all_cut_gets_a_scene(project) -> None:
     command.apply(project)
     assert _layout(project)[0] == ("Edit", ["2", "3"])
     assert report.restored == ["2", "3"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_any_cut_plays_in_cut_order_and_undoes_exactly(project_factory, data) -> None:
+    project = project_factory()
+    numbers = [s.number for s in project.all_shots()]
+    kept = data.draw(st.lists(st.sampled_from(numbers), unique=True, min_size=1))
+    cut = [(n, data.draw(st.integers(1, 300))) for n in kept]
+    before = project_json(project)
+    command, report = apply_edited_cut(project, _cut(*cut))
+    if command is None:
+        return
+    inverse = command.apply(project)
+    playing = [s for seq in project.sequences if seq.name != CUT_FROM_EDIT_SCENE for s in seq.shots]
+    assert [(s.number, s.duration) for s in playing] == cut
+    cut_scene = [seq for seq in project.sequences if seq.name == CUT_FROM_EDIT_SCENE]
+    dropped = sorted(set(numbers) - set(kept))
+    assert sorted(s.number for seq in cut_scene for s in seq.shots) == dropped
+    assert semantic_problems(project, "project.json") == []
+    inverse.apply(project)
+    assert project_json(project) == before
