@@ -277,18 +277,23 @@ def _panel(pdf: _DeckPDF, project: Project, shot: Shot, x: float, y: float, w: f
     panel is wide enough for that to leave the text more room)."""
     aspect = project.height / project.width
     side_by_side = w > 1.9 * h
+    size = 11 if w > 120 else 9 if w > 70 else 8
+    body = max(size - 2, 6.5)
+    blocks, kinds = _panel_blocks(project, shot)
     if side_by_side:
         img_w = min(w * 0.62, h / aspect)
         text_x, text_y, text_w, text_h = x + img_w + 5, y, w - img_w - 5, h
     else:
         img_w = min(w, h * 0.72 / aspect)
+        # the picture gives up height (down to 40% of the panel) before any dialogue is cut
+        needed = size * 0.5 + 3 + _text_height(pdf, blocks, kinds, w, MIN_BODY_PT, MIN_BODY_PT * 0.45)
+        if h - img_w * aspect - 2 < needed:
+            img_w = max(h * 0.4, h - 2 - needed) / aspect
         text_x, text_y, text_w = x, y + img_w * aspect + 2, w
         text_h = y + h - text_y
     img_h = img_w * aspect
     pdf.image(images.jpeg(shot.id, frame, img_w), x=x, y=y, w=img_w, h=img_h)
     _frame_rule(pdf, x, y, img_w, img_h)
-    size = 11 if w > 120 else 9 if w > 70 else 8
-    body = max(size - 2, 6.5)
     line_h = body * 0.45
     pdf.set_xy(text_x, text_y)
     pdf.set_font(FAMILY, "B", size)
@@ -297,36 +302,84 @@ def _panel(pdf: _DeckPDF, project: Project, shot: Shot, x: float, y: float, w: f
     pdf.set_font(FAMILY, "", body)
     facts = f"{format_duration(shot.duration, project.fps)}  ·  {shot.size.value}  ·  {_move(shot)}"
     pdf.cell(text_w - number_w, size * 0.5, facts, align="R", new_x="LMARGIN", new_y="NEXT")
+    _text_blocks(pdf, blocks, text_x, text_y + size * 0.5 + 1, text_w, text_y + text_h, body, line_h, kinds)
+
+
+#: the smallest body text a printed panel may use (points); below it, the action text is cut
+MIN_BODY_PT = 5.5
+
+
+def _wrap(pdf: _DeckPDF, text: str, style: str, size: float, w: float, line_h: float) -> list[str]:
+    pdf.set_font(FAMILY, style, size)
+    return pdf.multi_cell(w, line_h, text, dry_run=True, output="LINES")
+
+
+def _panel_blocks(project: Project, shot: Shot) -> tuple[list[tuple[str, str, tuple[int, int, int]]], list[str]]:
+    """The panel's text: action, each dialogue line with its speaker, notes; and their kinds."""
     blocks: list[tuple[str, str, tuple[int, int, int]]] = []
+    kinds: list[str] = []
     action = " — ".join(part for part in (shot.title.strip(), shot.prompt.strip()) if part)
     if action:
         blocks.append((action, "", (0, 0, 0)))
+        kinds.append("action")
     for line in shot.dialogue:
         if line.text.strip():
             blocks.append((f"{_speaker(project, line.speaker).upper()}: {line.text.strip()}", "B", (0, 0, 0)))
+            kinds.append("dialogue")
     if shot.notes.strip():
         blocks.append((f"Note: {shot.notes.strip()}", "", (95, 95, 95)))
-    _text_blocks(pdf, blocks, text_x, text_y + size * 0.5 + 1, text_w, text_y + text_h, body, line_h)
+        kinds.append("note")
+    return blocks, kinds
+
+
+def _text_height(pdf: _DeckPDF, blocks: list[tuple[str, str, tuple[int, int, int]]], kinds: list[str],
+                 w: float, size: float, line_h: float) -> float:
+    """Height of the dialogue and notes at ``size`` plus one line of action (what must fit)."""
+    total = 0.0
+    for (text, style, _), kind in zip(blocks, kinds, strict=True):
+        lines = len(_wrap(pdf, text, style, size, w, line_h))
+        total += (min(lines, 1) if kind == "action" else lines) * line_h
+        total += 0.35 * line_h
+    return total
 
 
 def _text_blocks(pdf: _DeckPDF, blocks: list[tuple[str, str, tuple[int, int, int]]], x: float,
-                 y: float, w: float, bottom: float, size: float, line_h: float) -> None:
-    """Write the blocks top-down; the first block that would overflow is cut with an ellipsis."""
-    for text, style, colour in blocks:
-        room = int((bottom - y) // line_h)
-        if room <= 0:
-            return
+                 y: float, w: float, bottom: float, size: float, line_h: float,
+                 kinds: list[str] | None = None) -> None:
+    """Write the blocks top-down so that all of them fit: first the text gets smaller (down to
+    ``MIN_BODY_PT``), then the least important block is cut with an ellipsis (the action before
+    the notes before the dialogue), so a line of dialogue is never silently lost."""
+    kinds = kinds or ["action"] * len(blocks)
+    ratio = line_h / size
+    gap = 0.35
+    wrapped: list[list[str]] = []
+    while True:
+        line_h = size * ratio
+        wrapped = [_wrap(pdf, text, style, size, w, line_h) for text, style, _ in blocks]
+        need = sum(len(lines) + gap for lines in wrapped) * line_h
+        if need <= bottom - y or size <= MIN_BODY_PT:
+            break
+        size = max(size - 0.5, MIN_BODY_PT)
+    room = int((bottom - y) // line_h - gap * len(blocks))
+    counts = [len(lines) for lines in wrapped]
+    # take lines from the least important blocks first; keep a first line of each while possible
+    for kind, floor in (("action", 1), ("note", 1), ("action", 0), ("note", 0), ("dialogue", 0)):
+        for i in reversed(range(len(blocks))):
+            while kinds[i] == kind and sum(counts) > room and counts[i] > floor:
+                counts[i] -= 1
+    for (_, style, colour), lines, count in zip(blocks, wrapped, counts, strict=True):
+        if count <= 0:
+            continue
         pdf.set_font(FAMILY, style, size)
         pdf.set_text_color(*colour)
-        lines = pdf.multi_cell(w, line_h, text, dry_run=True, output="LINES")
-        if len(lines) > room:
-            lines = lines[:room]
-            lines[-1] = _ellipsize(pdf, lines[-1], w)
-        for line in lines:
+        shown = lines[:count]
+        if count < len(lines):
+            shown[-1] = _ellipsize(pdf, shown[-1], w)
+        for line in shown:
             pdf.set_xy(x, y)
             pdf.cell(w, line_h, line)
             y += line_h
-        y += line_h * 0.35
+        y += line_h * gap
     pdf.set_text_color(0, 0, 0)
 
 

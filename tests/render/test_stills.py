@@ -61,12 +61,19 @@ def test_stable_names_never_clash(doc, tmp_path) -> None:
     assert report.placeholders == 1
 
 
-def test_text_that_does_not_fit_is_cut_with_an_ellipsis(doc, tmp_path) -> None:
+def test_text_that_does_not_fit_cuts_the_action_never_the_dialogue(doc, tmp_path) -> None:
+    from storyboard_app.model import DialogueLine
+
     shot = doc.project.all_shots()[0]
     shot.prompt = "rain " * 400
-    shot.notes = "this note cannot fit any more"
+    shot.notes = "keep this note"
+    shot.dialogue = [DialogueLine("l1", "", "First line of dialogue, rather long for a small panel."),
+                     DialogueLine("l2", "", "Second line that must not vanish either.")]
     report = build_deck(doc.project, doc.paths.root, tmp_path / "d.pdf", DeckOptions(layout="4x3"))
     assert report.pages == 2  # the long text did not push anything onto a new page
-    text = PdfReader(str(tmp_path / "d.pdf")).pages[1].extract_text()
-    assert "…" in text and "this note cannot fit" not in text
+    text = " ".join(PdfReader(str(tmp_path / "d.pdf")).pages[1].extract_text().split())
+    assert "rain rain…" in text or "rain …" in text  # the action is cut, visibly
+    assert "NARRATOR: First line of dialogue, rather long for a small panel." in text
+    assert "NARRATOR: Second line that must not vanish either." in text
+    assert "Note: keep this note" in text
     assert "4/B x" in text  # the next panels are intact
