@@ -175,3 +175,18 @@ def test_bad_options_name_the_option(doc, tmp_path) -> None:
         build_deck(doc.project, doc.paths.root, tmp_path / "d.pdf", DeckOptions(paper="a3"))
     assert not (tmp_path / "d.pdf").exists()
     assert math.isfinite(expected_pages(doc.project, DeckOptions()))
+
+
+@pytest.mark.parametrize("layout", ["4x3", "3x2"])
+def test_every_line_of_the_example_is_printed_in_small_panels(tmp_path, layout) -> None:
+    """Regression: on 4x3 letter portrait, shot 5's second line used to vanish with no ellipsis."""
+    from storyboard_app.model import load_project
+
+    bundle = Path(__file__).resolve().parents[2] / "resources" / "examples" / "night_market.sbproj"
+    project = load_project(bundle)
+    options = DeckOptions(layout=layout, orientation="portrait", paper="letter")
+    build_deck(project, bundle, tmp_path / "d.pdf", options)
+    text = re.sub(r"\s+", " ", _text(tmp_path / "d.pdf"))
+    for shot in project.all_shots():
+        for line in shot.dialogue:
+            assert " ".join(line.text.split()) in text, (shot.number, line.text)
