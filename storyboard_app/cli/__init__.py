@@ -26,6 +26,8 @@ COMMAND_MODULES = [
     "storyboard_app.cli.gui_cmd",
     "storyboard_app.cli.models_cmd",
     "storyboard_app.cli.trash_cmd",
+    "storyboard_app.cli.export_cmd",  # issue 17: PDF deck, edits, subtitles, stills
+    "storyboard_app.cli.import_cut_cmd",  # issue 17: an editor's cut back into the boards
 ]
 
 

@@ -545,3 +545,157 @@ def remove_take(project: Project, shot_id: str, take_id: str) -> Compound:
         parts.append(set_shot(shot_id, "take_pinned", False))
     parts.append(RemoveTake(shot_id, take_id))
     return Compound(parts, "Delete take")
+
+
+# --------------------------------------------------------------------------- import an edited cut
+# (issue 17: the editor's new order, durations and removals back into the boards, one undo step)
+
+CUT_FROM_EDIT_SCENE = "Cut from edit"
+
+
+@dataclass(frozen=True)
+class CutClip:
+    """One clip of an editor's cut, as read from an EDL/XML/OTIO file (no OTIO types here)."""
+
+    name: str  # the clip name (exports use the shot number)
+    media: str = ""  # the media file's stem ("shot_3A"), "" when unknown
+    frames: int = 0  # duration in project frames
+    shot_id: str = ""  # where the format kept our metadata (OTIO), the shot's id
+
+
+@dataclass
+class CutReport:
+    """What importing a cut changes, for the user to read before/after (and the CLI to print)."""
+
+    order_changed: bool = False
+    moved: list[str] = dataclasses.field(default_factory=list)  # shot numbers in a new position
+    durations: list[tuple[str, int, int]] = dataclasses.field(default_factory=list)  # (number, old, new)
+    removed: list[str] = dataclasses.field(default_factory=list)  # moved to the "Cut from edit" scene
+    restored: list[str] = dataclasses.field(default_factory=list)  # back from "Cut from edit" into the cut
+    unknown: list[str] = dataclasses.field(default_factory=list)  # clips that match no shot (listed, not guessed)
+    repeated: list[str] = dataclasses.field(default_factory=list)  # a shot used twice: the first use counts
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.order_changed or self.durations or self.removed or self.restored)
+
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        if self.moved:
+            out.append("new order: " + ", ".join(self.moved) + " moved")
+        out += [f"shot {n}: {old} → {new} frames" for n, old, new in self.durations]
+        if self.removed:
+            out.append(f"to scene '{CUT_FROM_EDIT_SCENE}': " + ", ".join(self.removed))
+        if self.restored:
+            out.append("back in the cut: " + ", ".join(self.restored))
+        if self.unknown:
+            out.append("unknown clips (not matched to any shot): " + ", ".join(self.unknown))
+        if self.repeated:
+            out.append("used more than once (first use kept): " + ", ".join(self.repeated))
+        return out or ["no changes"]
+
+
+def _match_clip(clip: CutClip, by_id: dict[str, Shot], by_number: dict[str, Shot],
+                by_media: dict[str, Shot]) -> Shot | None:
+    """Our metadata first, then the clip name (shot number or "shot_3A.mp4"), then the media
+    file's name; never a fuzzy guess. The name wins over the media because OTIO's EDL reader
+    gives the clip after a dissolve the outgoing clip's media."""
+    if clip.shot_id and clip.shot_id in by_id:
+        return by_id[clip.shot_id]
+    name = clip.name.strip()
+    stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0] if "." in name else name
+    for candidate in (name, stem, stem.removeprefix("shot_")):
+        if candidate in by_number:
+            return by_number[candidate]
+        if f"shot_{candidate}" in by_media:
+            return by_media[f"shot_{candidate}"]
+    if clip.media and clip.media in by_media:
+        return by_media[clip.media]
+    return None
+
+
+def apply_edited_cut(project: Project, clips: list[CutClip],
+                     media_names: dict[str, str] | None = None) -> tuple[Compound | None, CutReport]:
+    """The one undoable edit that makes the boards follow an editor's cut, and its report.
+
+    Matched shots take the cut's order and durations; shots the editor dropped move, in their
+    old order, to a "Cut from edit" scene (created at the end if missing), never deleted. Order
+    is kept per scene: a shot stays in its scene unless the cut put it after a later scene had
+    started, in which case it joins the scene it now plays in, so the boards read in the cut's
+    order. ``media_names`` maps shot id → media stem (the export's stable names).
+    """
+    report = CutReport()
+    shots = project.all_shots()
+    by_id = {s.id: s for s in shots}
+    by_number = {s.number: s for s in shots if s.number}
+    by_media = {name: by_id[sid] for sid, name in (media_names or {}).items() if sid in by_id}
+    order: list[Shot] = []
+    durations: dict[str, int] = {}
+    for clip in clips:
+        shot = _match_clip(clip, by_id, by_number, by_media)
+        if shot is None:
+            report.unknown.append(clip.name or clip.media or "(unnamed)")
+        elif shot.id in durations:
+            report.repeated.append(shot.number or shot.id)
+        else:
+            order.append(shot)
+            durations[shot.id] = max(int(clip.frames), 1)
+    if not order:
+        return None, report
+
+    cut_scene = next((s for s in project.sequences if s.name == CUT_FROM_EDIT_SCENE), None)
+    scene_of = {shot.id: seq.id for seq in project.sequences for shot in seq.shots}
+    regular = [seq.id for seq in project.sequences if seq is not cut_scene]
+    parts: list[Command] = []
+    if not regular:  # every shot sits in "Cut from edit": the cut needs a scene to play in
+        edit_scene = Sequence(id=new_id("seq"), name="Edit")
+        parts.append(InsertSequence(0, edit_scene))
+        regular = [edit_scene.id]
+    # target layout: scene id → shot ids, built in cut order
+    layout: dict[str, list[str]] = {sid: [] for sid in regular}
+    started: list[str] = []  # scenes in the order the cut reaches them
+    current: str | None = None
+    for shot in order:
+        own = scene_of[shot.id]
+        if own == (cut_scene.id if cut_scene else None):
+            report.restored.append(shot.number or shot.id)
+            own = current or (regular[0] if regular else own)
+        if current is None or (own != current and own not in started):
+            current = own
+            if own not in started:
+                started.append(own)
+        layout.setdefault(current, []).append(shot.id)
+    kept = set(durations)
+    dropped = [s for s in shots if s.id not in kept and scene_of[s.id] != (cut_scene.id if cut_scene else None)]
+    report.removed = [s.number or s.id for s in dropped]
+
+    if cut_scene is None and dropped:
+        cut_scene = Sequence(id=new_id("seq"), name=CUT_FROM_EDIT_SCENE)
+        parts.append(InsertSequence(len(project.sequences), cut_scene))
+    scene_order = started + [sid for sid in regular if sid not in started]
+    for index, sid in enumerate(scene_order):
+        parts.append(MoveSequence(sid, index))
+    for sid in scene_order:
+        for index, shot_id in enumerate(layout.get(sid, [])):
+            parts.append(MoveShot(shot_id, sid, index))
+    if dropped:
+        # the cut scene's shots that stay there (restored ones have moved out by now)
+        existing = sum(1 for s in cut_scene.shots if s.id not in kept) if cut_scene in project.sequences else 0
+        for offset, shot in enumerate(dropped):
+            parts.append(MoveShot(shot.id, cut_scene.id, existing + offset))
+    for shot in order:
+        new = durations[shot.id]
+        if new != shot.duration:
+            report.durations.append((shot.number or shot.id, shot.duration, new))
+            if shot.transition_in.frames > new:  # a dissolve cannot outlast its (shorter) shot
+                parts.append(set_shot(shot.id, "transition_in",
+                                      dataclasses.replace(shot.transition_in, frames=new)))
+            parts.append(set_shot(shot.id, "duration", new))
+    old_positions = [s.id for s in shots if s.id in kept]
+    new_positions = [shot_id for sid in scene_order for shot_id in layout.get(sid, [])]
+    new_scene = {shot_id: sid for sid in scene_order for shot_id in layout.get(sid, [])}
+    report.moved = [by_id[b].number or b for a, b in zip(old_positions, new_positions, strict=True) if a != b]
+    report.order_changed = bool(report.moved) or any(new_scene[i] != scene_of[i] for i in new_positions)
+    if not report.changed:
+        return None, report
+    return Compound(parts, "Import edited cut"), report

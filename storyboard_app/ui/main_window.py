@@ -25,6 +25,7 @@ from ..media.imports import MediaImportError, import_media
 from ..model import Document, Project, ProjectError, Sequence, Take, TakeStatus, new_id
 from ..model.bundle import bundle_path_for, recovery_available
 from ..model.commands import record_take
+from . import deliverables_dialog  # issue 17
 from .export_dialog import ExportDialog
 from .history_view import HistoryView
 from .inspector import ShotInspector
@@ -125,6 +126,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self.export_menu = file_menu.addMenu("&Export")
         self.export_menu.addAction(self.act_export)
+        # issue 17 hook: File > Export > PDF/edit/subtitles/stills, File > Import edited cut
+        deliverables_dialog.install_menu_actions(self, self.export_menu, file_menu)
         file_menu.addSeparator()
         self.act_empty_trash = file_menu.addAction("Empty &trash…", self.empty_trash)
         file_menu.addSeparator()
