@@ -51,9 +51,9 @@ class ProjectSession(QObject):
         return self.document.dirty
 
     # --- edits ---
-    def apply(self, command, merge_key: str | None = None) -> bool:  # noqa: ANN001
+    def apply(self, command, merge_key: str | None = None, window: float | None = None) -> bool:  # noqa: ANN001
         try:
-            self.document.apply(command, merge_key)
+            self.document.apply(command, merge_key, window)
         except (CommandError, ValueError, KeyError) as exc:
             self.message.emit(f"Can't {getattr(command, 'label', 'edit').lower()}: {exc}")
             return False

@@ -4,6 +4,7 @@ compare two side by side."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,10 +55,18 @@ class TakesPanel(QWidget):
         self.delete_button.clicked.connect(self.delete_selected)
         self.compare_button.clicked.connect(self.compare_selected)
         self.list.itemDoubleClicked.connect(lambda _i: self.pin_current())
-        session.selection_changed.connect(lambda _ids: self.refresh())
-        session.changed.connect(lambda _w: self.refresh())
-        thumbnails.ready.connect(lambda _p: self.refresh())
+        # bound methods: connections die with this panel (see Viewer.detach)
+        session.selection_changed.connect(self._refresh_slot)
+        session.changed.connect(self._refresh_slot)
+        thumbnails.ready.connect(self._refresh_slot)
         self.refresh()
+
+    def _refresh_slot(self, *_args: object) -> None:
+        self.refresh()
+
+    def detach(self) -> None:
+        with contextlib.suppress(RuntimeError, TypeError):
+            self.thumbnails.ready.disconnect(self._refresh_slot)
 
     def refresh(self) -> None:
         shot = self.session.current_shot()

@@ -8,6 +8,7 @@ here (reorder, resize, insert, duplicate, split, delete) are model commands thro
 from __future__ import annotations
 
 import bisect
+import contextlib
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt, Signal
@@ -96,11 +97,20 @@ class TimelineCanvas(QWidget):
         self.setAcceptDrops(False)
         self.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Fixed)
         session.changed.connect(self.relayout)
-        session.selection_changed.connect(lambda _ids: self.update())
-        session.playhead_changed.connect(lambda _f: self.update())
-        session.job_state_changed.connect(lambda _id, _s: self.update())
-        thumbnails.ready.connect(lambda _p: self.update())
+        # bound methods, not lambdas: the connections die with the canvas (issue 13.6)
+        session.selection_changed.connect(self._repaint)
+        session.playhead_changed.connect(self._repaint)
+        session.job_state_changed.connect(self._repaint)
+        thumbnails.ready.connect(self._repaint)
         self.relayout()
+
+    def _repaint(self, *_args: object) -> None:
+        self.update()
+
+    def detach(self) -> None:
+        """Stop listening to the window-wide thumbnail cache (called before a document change)."""
+        with contextlib.suppress(RuntimeError, TypeError):
+            self.thumbnails.ready.disconnect(self._repaint)
 
     # --- layout ---
     def card_width(self, frames: int) -> int:

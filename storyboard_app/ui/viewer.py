@@ -3,6 +3,8 @@ placeholder card. Playback of takes and of the whole animatic extends this widge
 
 from __future__ import annotations
 
+import contextlib
+
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
@@ -20,9 +22,22 @@ class Viewer(QWidget):
         self.frame_image: QImage | None = None  # set by playback to show a decoded frame
         self.setMinimumSize(320, 180)
         self.setFocusPolicy(Qt.ClickFocus)  # click the picture, then arrows step frames/shots
-        for signal in (session.selection_changed, session.changed):
-            signal.connect(lambda *_a: self.update())
-        thumbnails.ready.connect(lambda _p: self.update())
+        # bound methods, not lambdas: Qt drops the connection when this widget is deleted, so a
+        # thumbnail decoded after the document changed never reaches a dead viewer (issue 13.6)
+        session.selection_changed.connect(self._model_changed)
+        session.changed.connect(self._model_changed)
+        thumbnails.ready.connect(self._thumbnail_ready)
+
+    def _model_changed(self, *_args: object) -> None:
+        self.update()
+
+    def _thumbnail_ready(self, _path: str) -> None:
+        self.update()
+
+    def detach(self) -> None:
+        """Stop listening to the (window-wide) thumbnail cache before this viewer goes away."""
+        with contextlib.suppress(RuntimeError, TypeError):
+            self.thumbnails.ready.disconnect(self._thumbnail_ready)
 
     def current_image(self) -> QImage | None:
         if self.frame_image is not None:
