@@ -37,6 +37,9 @@ class ProjectSession(QObject):
         self.selection: list[str] = []
         self.playhead = 0
         self.job_states: dict[str, str] = {}
+        #: shot id → (dialogue signature, voiced length in frames) measured by "Fit shot to
+        #: dialogue"; the timeline prefers it to the estimate while the dialogue is unchanged
+        self.exact_vo: dict[str, tuple[tuple, int]] = {}
         self._was_dirty = False
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QScrollArea, QSizePolicy, QWidget
 from ..model import Shot, TakeStatus, format_duration, frames_to_timecode
 from ..model.bundle import BundlePaths
 from ..model.commands import MoveShot, RemoveShot, add_shot, duplicate_shot, set_shot, split_shot
+from ..voice.estimate import estimate_shot_timing
 from .session import ProjectSession
 from .thumbnails import ThumbnailCache
 
@@ -67,6 +68,11 @@ class SceneLayout:
     name: str
     x0: int
     x1: int
+
+
+def dialogue_signature(shot: Shot) -> tuple:
+    """What an exact voiceover measurement depends on (text, speaker, recording per line)."""
+    return tuple((line.speaker, line.text, line.audio) for line in shot.dialogue)
 
 
 class TimelineCanvas(QWidget):
@@ -245,6 +251,7 @@ class TimelineCanvas(QWidget):
         fps = self.session.project.fps
         label = format_duration(frames, fps) + f"  {shot.size.value}"
         painter.drawText(QRectF(card.x + 6, text_top + 30, w - 10, 16), Qt.AlignLeft | Qt.AlignVCenter, label)
+        self._paint_overflow(painter, card, shot, rect, font)
         state = self.badge_state(shot)
         painter.setBrush(BADGE_COLOURS.get(state, BADGE_COLOURS["none"]))
         painter.setPen(Qt.NoPen)
@@ -252,6 +259,29 @@ class TimelineCanvas(QWidget):
         if shot.transition_in.kind.value != "cut":
             painter.setPen(QPen(QColor("#9fb4c7"), 1))
             painter.drawLine(int(card.x), CARD_TOP + CARD_H - 4, int(card.x + 10), CARD_TOP + 4)
+
+    def overflow_frames(self, shot: Shot) -> int:
+        """Frames of dialogue past the shot's end: exact when a fit measured it, else estimated."""
+        exact = self.session.exact_vo.get(shot.id) if hasattr(self.session, "exact_vo") else None
+        if exact is not None and exact[0] == dialogue_signature(shot):
+            return max(exact[1] - shot.duration, 0)
+        return estimate_shot_timing(self.session.project, shot).excess_frames
+
+    def _paint_overflow(self, painter: QPainter, card: CardLayout, shot: Shot, rect: QRectF, font: QFont) -> None:
+        """Dialogue that does not fit: a red bar along the card's foot that reaches past its right
+        edge by the overflow (into the next shot, which is where the line would play) and a
+        "+1s 04f" note, so the director sees it while typing (issue 13.3)."""
+        excess = self.overflow_frames(shot)
+        if excess <= 0:
+            return
+        over_w = excess * self.px_per_frame
+        bar = QRectF(rect.left() + 2, rect.bottom() - 5, rect.width() - 4 + over_w, 4)
+        painter.fillRect(bar, QColor("#e5484d"))
+        painter.setPen(QColor("#ff8a8d"))
+        painter.setFont(font)
+        note = f"dialogue +{format_duration(excess, self.session.project.fps)}"
+        painter.drawText(QRectF(rect.left() + 6, rect.bottom() - 21, rect.width() - 10, 15),
+                         Qt.AlignRight | Qt.AlignVCenter, note)
 
     def badge_state(self, shot: Shot) -> str:
         state = self.session.job_states.get(shot.id)

@@ -12,6 +12,7 @@ a recording is counted at this rate too, until it has been voiced once.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 from ..model import Project, Shot
@@ -34,10 +35,8 @@ def estimate_shot_timing(project: Project, shot: Shot) -> ShotTiming:
     for line in shot.dialogue:
         rate = 1.0
         if line.speaker:
-            try:
+            with contextlib.suppress(KeyError):  # a deleted speaker: the default rate
                 rate = project.character(line.speaker).voice.rate
-            except KeyError:
-                pass
         frames = estimate_line_frames(line.text, project.fps, rate)
         if frames:
             durations.append(frames)
