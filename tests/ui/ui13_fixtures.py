@@ -100,3 +100,9 @@ def strict_qt():
     finally:
         qInstallMessageHandler(previous)
         sys.excepthook = previous_hook
+
+
+def activate(qtbot, window) -> None:  # noqa: ANN001
+    """Make the window active: QAction shortcuts only fire in the active window."""
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
