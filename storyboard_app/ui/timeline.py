@@ -194,6 +194,11 @@ class TimelineCanvas(QWidget):
                 break
             shot = self._shots[card.shot_id]
             self._paint_card(painter, card, shot, card.shot_id in selected, paths, small)
+        if not self.cards:
+            painter.setPen(QColor("#8a90a2"))
+            painter.setFont(small)
+            painter.drawText(QRectF(12, CARD_TOP, max(self.width() - 24, 300), CARD_H), Qt.AlignLeft | Qt.AlignVCenter,
+                             "Double-click here or press Ctrl+I to add the first shot")
         if self._drop_x is not None:
             painter.setPen(QPen(QColor("#ffd35a"), 3))
             painter.drawLine(self._drop_x, CARD_TOP - 4, self._drop_x, CARD_TOP + CARD_H + 4)

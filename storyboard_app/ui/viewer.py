@@ -13,6 +13,10 @@ from ..model.bundle import BundlePaths
 from .session import ProjectSession
 from .thumbnails import ThumbnailCache
 
+#: what an empty project shows: how to add the first shot (issue 13.17)
+EMPTY_HINT = ("No shots yet\n\nInsert shot (Ctrl+I) or double-click the timeline\nto add the first shot, "
+              "then describe it in the Shot panel")
+
 
 class Viewer(QWidget):
     def __init__(self, session: ProjectSession, thumbnails: ThumbnailCache, parent: QWidget | None = None):
@@ -72,7 +76,9 @@ class Viewer(QWidget):
             font.setPointSizeF(font.pointSizeF() + 3)
             painter.setFont(font)
             shot = self.session.current_shot()
-            if shot is None:
+            if not self.session.project.all_shots():
+                text = EMPTY_HINT
+            elif shot is None:
                 text = "Select a shot"
             elif shot.selected_take is None:
                 text = f"Shot {shot.number}\nno take yet — generate it"
