@@ -194,6 +194,10 @@ class TimelineCanvas(QWidget):
                 break
             shot = self._shots[card.shot_id]
             self._paint_card(painter, card, shot, card.shot_id in selected, paths, small)
+        for card in self.cards[first:]:  # over the next cards: that is where the line would play
+            if card.x > exposed.right():
+                break
+            self._paint_overflow(painter, card, self._shots[card.shot_id], small)
         if not self.cards:
             painter.setPen(QColor("#8a90a2"))
             painter.setFont(small)
@@ -256,7 +260,6 @@ class TimelineCanvas(QWidget):
         fps = self.session.project.fps
         label = format_duration(frames, fps) + f"  {shot.size.value}"
         painter.drawText(QRectF(card.x + 6, text_top + 30, w - 10, 16), Qt.AlignLeft | Qt.AlignVCenter, label)
-        self._paint_overflow(painter, card, shot, rect, font)
         state = self.badge_state(shot)
         painter.setBrush(BADGE_COLOURS.get(state, BADGE_COLOURS["none"]))
         painter.setPen(Qt.NoPen)
@@ -272,13 +275,15 @@ class TimelineCanvas(QWidget):
             return max(exact[1] - shot.duration, 0)
         return estimate_shot_timing(self.session.project, shot).excess_frames
 
-    def _paint_overflow(self, painter: QPainter, card: CardLayout, shot: Shot, rect: QRectF, font: QFont) -> None:
+    def _paint_overflow(self, painter: QPainter, card: CardLayout, shot: Shot, font: QFont) -> None:
         """Dialogue that does not fit: a red bar along the card's foot that reaches past its right
         edge by the overflow (into the next shot, which is where the line would play) and a
         "+1s 04f" note, so the director sees it while typing (issue 13.3)."""
         excess = self.overflow_frames(shot)
         if excess <= 0:
             return
+        w = self.card_width(self._resize_frames) if self._resizing is card else card.w
+        rect = QRectF(card.x, CARD_TOP, w, CARD_H)
         over_w = excess * self.px_per_frame
         bar = QRectF(rect.left() + 2, rect.bottom() - 5, rect.width() - 4 + over_w, 4)
         painter.fillRect(bar, QColor("#e5484d"))
