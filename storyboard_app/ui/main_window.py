@@ -212,6 +212,12 @@ class MainWindow(QMainWindow):
         self.view_menu = menu.addMenu("&View")
         for act in (self.act_zoom_in, self.act_zoom_out):
             self.view_menu.addAction(act)
+        self.act_overlay = QAction("&Burn-ins over the picture", self)
+        self.act_overlay.setCheckable(True)
+        self.act_overlay.setChecked(True)
+        self.act_overlay.setToolTip("Show the export's shot label, timecode and subtitles in the viewer")
+        self.act_overlay.toggled.connect(self._overlay_toggled)
+        self.view_menu.addAction(self.act_overlay)
         self.view_menu.addSeparator()
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self.act_shortcuts)
@@ -284,6 +290,8 @@ class MainWindow(QMainWindow):
         self.generation.up_to_date.connect(self._shots_up_to_date)
         self.queue_panel = QueuePanel(self.generation)
         self.player = Player(self.session, self.viewer, self)
+        if not self.act_overlay.isChecked():
+            self.viewer.overlay_provider = None
         self.takes = TakesPanel(self.session, self.thumbnails, play=self.player.play_take)
         self.session.changed.connect(lambda _w: self._refresh_style_combo())
         self._refresh_style_combo()
@@ -320,11 +328,17 @@ class MainWindow(QMainWindow):
         self.docks["inspector"].raise_()
         if self._saved_state is not None:
             self.restoreState(self._saved_state)
-        for action in self.view_menu.actions()[3:]:
+        for action in self.view_menu.actions()[5:]:
             self.view_menu.removeAction(action)
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
         self._queue_updated()
+
+    def _overlay_toggled(self, on: bool) -> None:
+        from .overlay import overlay_items
+
+        self.viewer.overlay_provider = overlay_items if on else None
+        self.viewer.update()
 
     def _shortcuts(self, area: QWidget) -> None:
         """Transport keys on the viewer and timeline (not in text fields): space, J/K/L, and on

@@ -4,12 +4,15 @@ placeholder card. Playback of takes and of the whole animatic extends this widge
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
+from ..model import Project
 from ..model.bundle import BundlePaths
+from .overlay import OverlayItem, overlay_items
 from .session import ProjectSession
 from .thumbnails import ThumbnailCache
 
@@ -24,6 +27,9 @@ class Viewer(QWidget):
         self.session = session
         self.thumbnails = thumbnails
         self.frame_image: QImage | None = None  # set by playback to show a decoded frame
+        #: the burn-ins drawn over the picture (None: off); see ui/overlay.py
+        self.overlay_provider: Callable[[Project, int], list[OverlayItem]] | None = overlay_items
+        session.playhead_changed.connect(self._model_changed)
         self.setMinimumSize(320, 180)
         self.setFocusPolicy(Qt.ClickFocus)  # click the picture, then arrows step frames/shots
         # bound methods, not lambdas: Qt drops the connection when this widget is deleted, so a
@@ -85,4 +91,31 @@ class Viewer(QWidget):
             else:
                 text = f"Shot {shot.number}\nloading…"
             painter.drawText(frame, Qt.AlignCenter, text)
+        if self.overlay_provider is not None and project.all_shots():
+            self.paint_overlay(painter, frame, self.overlay_provider(project, self.session.playhead))
         painter.end()
+
+    def paint_overlay(self, painter: QPainter, frame: QRectF, items: list[OverlayItem]) -> None:
+        """Text boxes in their zones, as the exporter lays them out; subtitles wrap, never cut."""
+        size = max(frame.height() / 28, 8.0)
+        font = QFont(self.font())
+        font.setPixelSize(int(size))
+        painter.setFont(font)
+        margin = max(frame.height() / 40, 4.0)
+        pad = size * 0.35
+        for item in items:
+            width = frame.width() * (0.8 if item.zone == "bottom" else 0.6)
+            bounds = painter.boundingRect(QRectF(0, 0, width, frame.height()), Qt.TextWordWrap, item.text)
+            box = QRectF(0, 0, bounds.width() + 2 * pad, bounds.height() + 2 * pad)
+            if item.zone == "top-left":
+                box.moveTopLeft(frame.topLeft() + QPointF(margin, margin))
+            elif item.zone == "top-right":
+                box.moveTopRight(frame.topRight() + QPointF(-margin, margin))
+            elif item.zone == "bottom-right":
+                box.moveBottomRight(frame.bottomRight() + QPointF(-margin, -margin))
+            else:
+                box.moveCenter(QPointF(frame.center().x(), 0))
+                box.moveBottom(frame.bottom() - max(frame.height() / 9, margin * 3))
+            painter.fillRect(box, QColor(0, 0, 0, 150))
+            painter.setPen(QColor("#ffd250") if item.zone == "bottom-right" else QColor("#ffffff"))
+            painter.drawText(box.adjusted(pad, pad, -pad, -pad), Qt.TextWordWrap | Qt.AlignCenter, item.text)

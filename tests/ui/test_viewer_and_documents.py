@@ -4,7 +4,14 @@ another leaves nothing of the first connected: no Qt warning, no exception)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from ui13_fixtures import card_point, centre_colour, coloured_project, flush_deletes, strict_qt, take_for
+from ui13_fixtures import (
+    card_point,
+    centre_colour,
+    coloured_project,
+    flush_deletes,
+    strict_qt,
+    take_for,
+)
 
 from storyboard_app.model import Document
 from storyboard_app.model.commands import record_take
