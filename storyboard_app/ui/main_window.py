@@ -262,7 +262,8 @@ class MainWindow(QMainWindow):
         self.new_take_button.setToolTip(self.act_new_take.toolTip())
         self.new_take_button.clicked.connect(self.new_take)
         self.new_take_button.hide()
-        self.statusBar().addWidget(self.new_take_button)
+        # permanent (right-hand) side, so it never covers the message it belongs to
+        self.statusBar().insertPermanentWidget(0, self.new_take_button)
         self._up_to_date_timer = QTimer(self)
         self._up_to_date_timer.setSingleShot(True)
         self._up_to_date_timer.timeout.connect(self.new_take_button.hide)

@@ -287,11 +287,15 @@ class TimelineCanvas(QWidget):
         over_w = excess * self.px_per_frame
         bar = QRectF(rect.left() + 2, rect.bottom() - 5, rect.width() - 4 + over_w, 4)
         painter.fillRect(bar, QColor("#e5484d"))
-        painter.setPen(QColor("#ff8a8d"))
-        painter.setFont(font)
+        # the note sits on the foot of the thumbnail, on its own dark box, clear of the card's text
+        thumb_bottom = CARD_TOP + 3 + min(CARD_H * 0.52, (w - 6) * 9 / 16)
         note = f"dialogue +{format_duration(excess, self.session.project.fps)}"
-        painter.drawText(QRectF(rect.left() + 6, rect.bottom() - 21, rect.width() - 10, 15),
-                         Qt.AlignRight | Qt.AlignVCenter, note)
+        painter.setFont(font)
+        text_w = painter.fontMetrics().horizontalAdvance(note) + 8
+        box = QRectF(rect.right() - 3 - min(text_w, w - 6), thumb_bottom - 16, min(text_w, w - 6), 15)
+        painter.fillRect(box, QColor(20, 10, 12, 220))
+        painter.setPen(QColor("#ff8a8d"))
+        painter.drawText(box, Qt.AlignCenter, note)
 
     def badge_state(self, shot: Shot) -> str:
         state = self.session.job_states.get(shot.id)
