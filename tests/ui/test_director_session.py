@@ -140,7 +140,7 @@ def test_a_first_time_directors_session(make_window, qtbot, tmp_path, monkeypatc
             qtbot.keyClick(editor, Qt.Key_A, Qt.ControlModifier)
             qtbot.keyClicks(editor, text)
             qtbot.keyClick(editor, Qt.Key_Return)
-            qtbot.waitUntil(lambda r=row: shot.dialogue[r].text != "New line", timeout=3000)  # committed queued
+            qtbot.waitUntil(lambda r=row, s=shot: s.dialogue[r].text != "New line", timeout=3000)  # queued commit
         assert shot.prompt == prompt and shot.size == size and shot.camera_move == move
         assert shot.characters == [project.characters[i].id for i in cast]
         assert [(ln.speaker, ln.text) for ln in shot.dialogue] == [(project.characters[s].id, t) for s, t in lines]
