@@ -628,7 +628,7 @@ class MainWindow(QMainWindow):
             for timing in timings:
                 with contextlib.suppress(KeyError):
                     shot = self.session.project.shot(timing.shot_id)
-                    self.session.exact_vo[shot.id] = (dialogue_signature(shot), timing.vo_frames)
+                    self.session.exact_vo[shot.id] = (dialogue_signature(self.session.project, shot), timing.vo_frames)
             project = self.session.project
             live = [t for t in timings if any(s.id == t.shot_id for s in project.all_shots())]
             command = fit_shots_to_dialogue(project, live)

@@ -61,6 +61,7 @@ class Player(QObject):
         self._following = False
         self.media = None
         self._frame_shot: str | None = None  # the shot whose picture viewer.frame_image holds
+        self._frame_source: tuple[Path, float] | None = None  # the file and time it was grabbed from
         self._setup_media()
         session.playhead_changed.connect(self._scrub)
         # the picture under the playhead may change without the playhead moving: a new take of
@@ -258,11 +259,17 @@ class Player(QObject):
         """Drop any decoded frame: the viewer falls back to the selected shot's take."""
         self._token += 1  # a frame grab still in flight is now stale
         self._frame_shot = None
+        self._frame_source = None
         self.viewer.frame_image = None
         self.viewer.update()
 
     def _model_changed(self, _what: str) -> None:
-        if self.state == "stopped" and self.viewer.frame_image is not None:
+        """Re-grab the frame under the playhead only when the picture there changed (a new or
+        another take, a reorder): typing in a prompt must not start a decoder per keystroke."""
+        if self.state != "stopped" or self.viewer.frame_image is None:
+            return
+        located = self._take_at(self.session.playhead)
+        if located is None or located[:2] != self._frame_source:
             self._scrub(self.session.playhead, force=True)
 
     def _selection_changed(self, ids: list) -> None:
@@ -286,6 +293,7 @@ class Player(QObject):
         path, seconds, shot_id = located
         self._token += 1
         self._frame_shot = shot_id
+        self._frame_source = (path, seconds)
         worker = Worker(_grab_frame, str(path), seconds, self._token)
         worker.signals.finished.connect(self._scrubbed)
         self._pool.start(worker)

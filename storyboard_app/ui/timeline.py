@@ -24,7 +24,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QScrollArea, QSizePolicy, QWidget
 
-from ..model import Shot, TakeStatus, format_duration, frames_to_timecode
+from ..model import Project, Shot, TakeStatus, format_duration, frames_to_timecode
 from ..model.bundle import BundlePaths
 from ..model.commands import MoveShot, RemoveShot, add_shot, duplicate_shot, set_shot, split_shot
 from ..voice.estimate import estimate_shot_timing
@@ -70,9 +70,12 @@ class SceneLayout:
     x1: int
 
 
-def dialogue_signature(shot: Shot) -> tuple:
-    """What an exact voiceover measurement depends on (text, speaker, recording per line)."""
-    return tuple((line.speaker, line.text, line.audio) for line in shot.dialogue)
+def dialogue_signature(project: Project, shot: Shot) -> tuple:
+    """What an exact voiceover measurement depends on: per line its text, recording and the
+    speaker's voice settings (a faster rate makes a shorter line), plus the lead and gap."""
+    voices = {c.id: repr(c.voice) for c in project.characters}
+    lines = tuple((line.text, line.audio, voices.get(line.speaker, "")) for line in shot.dialogue)
+    return lines, project.render.dialogue_lead_frames, project.render.dialogue_gap_frames
 
 
 class TimelineCanvas(QWidget):
@@ -271,7 +274,7 @@ class TimelineCanvas(QWidget):
     def overflow_frames(self, shot: Shot) -> int:
         """Frames of dialogue past the shot's end: exact when a fit measured it, else estimated."""
         exact = self.session.exact_vo.get(shot.id) if hasattr(self.session, "exact_vo") else None
-        if exact is not None and exact[0] == dialogue_signature(shot):
+        if exact is not None and exact[0] == dialogue_signature(self.session.project, shot):
             return max(exact[1] - shot.duration, 0)
         return estimate_shot_timing(self.session.project, shot).excess_frames
 

@@ -36,6 +36,8 @@ def test_every_action_with_a_shortcut_names_it_in_its_tooltip(make_window):
     for act in with_keys:
         keys = act.shortcut().toString(QKeySequence.NativeText)
         assert keys in act.toolTip(), (act.text(), act.toolTip())
+    menu_keys = [a.shortcut().toString() for a in menu_actions(window.menuBar()) if not a.shortcut().isEmpty()]
+    assert len(menu_keys) == len(set(menu_keys)), "two menu actions share a shortcut (ambiguous: neither fires)"
     # icons say what the action does: not the new-folder icon for Insert shot, not fast-forward
     # for Generate (the standard icons of 0.1.0)
     style = QApplication.style()

@@ -91,3 +91,27 @@ def test_opening_projects_one_after_another_is_clean(make_window, qtbot, tmp_pat
     assert messages == [], messages
     # only the current document's three views listen to the cache
     assert thumbnails.receivers("2ready(QString)") == 3
+
+
+def test_typing_does_not_decode_a_frame_per_keystroke(make_window, qtbot, tmp_path, monkeypatch):
+    import storyboard_app.ui.player as player_module
+
+    bundle = coloured_project(tmp_path, ["#ff0000", "#00ff00"], kind="clip")
+    window = make_window(Document.open(bundle))
+    canvas = window.timeline.canvas
+    first = window.session.project.all_shots()[0]
+    qtbot.mouseClick(canvas, Qt.LeftButton, pos=card_point(canvas, first.id))
+    ruler = card_point(canvas, first.id)
+    ruler.setY(5)
+    qtbot.mouseClick(canvas, Qt.LeftButton, pos=ruler)
+    qtbot.waitUntil(lambda: window.viewer.frame_image is not None, timeout=10000)
+    grabs = []
+    real = player_module._grab_frame
+    monkeypatch.setattr(player_module, "_grab_frame", lambda *a: grabs.append(a) or real(*a))
+    window.inspector.prompt.setFocus()
+    qtbot.keyClicks(window.inspector.prompt, "lanterns")
+    assert grabs == []
+    take = take_for(bundle, first, "#0000ff", kind="clip")  # a new picture there: one grab
+    window.session.apply(record_take(window.session.project, first.id, take))
+    assert len(grabs) == 1
+    window.player.shutdown()
