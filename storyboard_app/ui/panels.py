@@ -192,8 +192,16 @@ class CharactersPanel(QWidget):
                   self.add_ref_button):
             w.setEnabled(ch is not None)
         self._show_pending()
-        if ch is None:
+        if ch is None:  # show neutral values, not the spin boxes' minimums
             self.preview_now.clear()
+            blockers = [QSignalBlocker(w) for w in (self.name, self.description, self.seed, self.rate, self.pitch)]
+            self.name.clear()
+            self.description.clear()
+            self.seed.setValue(0)
+            self.rate.setValue(1.0)
+            self.pitch.setValue(0.0)
+            self.refs.clear()
+            del blockers
             return
         self.preview_now.setPixmap(QPixmap.fromImage(look_preview(ch)))
         blockers = [QSignalBlocker(w) for w in (self.name, self.description, self.seed, self.rate, self.pitch)]

@@ -92,8 +92,23 @@ class Viewer(QWidget):
                 text = f"Shot {shot.number}\nloading…"
             painter.drawText(frame, Qt.AlignCenter, text)
         if self.overlay_provider is not None and project.all_shots():
-            self.paint_overlay(painter, frame, self.overlay_provider(project, self.session.playhead))
+            self.paint_overlay(painter, frame, self.overlay_provider(project, self.overlay_frame()))
         painter.end()
+
+    def overlay_frame(self) -> int:
+        """The project frame the burn-ins describe: the playhead while it is inside the shot
+        shown (playback, scrubbing), else the first frame of the selected shot, so the label
+        never names another shot than the picture."""
+        playhead = self.session.playhead
+        shot = self.session.current_shot()
+        if self.frame_image is not None or shot is None:
+            return playhead
+        start = 0
+        for other in self.session.project.all_shots():
+            if other.id == shot.id:
+                return playhead if start <= playhead < start + shot.duration else start
+            start += other.duration
+        return playhead
 
     def paint_overlay(self, painter: QPainter, frame: QRectF, items: list[OverlayItem]) -> None:
         """Text boxes in their zones, as the exporter lays them out; subtitles wrap, never cut."""
@@ -104,9 +119,11 @@ class Viewer(QWidget):
         margin = max(frame.height() / 40, 4.0)
         pad = size * 0.35
         for item in items:
-            width = frame.width() * (0.8 if item.zone == "bottom" else 0.6)
-            bounds = painter.boundingRect(QRectF(0, 0, width, frame.height()), Qt.TextWordWrap, item.text)
-            box = QRectF(0, 0, bounds.width() + 2 * pad, bounds.height() + 2 * pad)
+            wrap = item.zone == "bottom"  # labels stay on one line; subtitles wrap, never cut
+            flags = Qt.TextWordWrap if wrap else Qt.TextSingleLine
+            width = frame.width() * 0.8 if wrap else 10_000.0
+            bounds = painter.boundingRect(QRectF(0, 0, width, frame.height()), flags, item.text)
+            box = QRectF(0, 0, bounds.width() + 2 * pad + 2, bounds.height() + 2 * pad)
             if item.zone == "top-left":
                 box.moveTopLeft(frame.topLeft() + QPointF(margin, margin))
             elif item.zone == "top-right":
@@ -118,4 +135,4 @@ class Viewer(QWidget):
                 box.moveBottom(frame.bottom() - max(frame.height() / 9, margin * 3))
             painter.fillRect(box, QColor(0, 0, 0, 150))
             painter.setPen(QColor("#ffd250") if item.zone == "bottom-right" else QColor("#ffffff"))
-            painter.drawText(box.adjusted(pad, pad, -pad, -pad), Qt.TextWordWrap | Qt.AlignCenter, item.text)
+            painter.drawText(box.adjusted(pad, pad, -pad, -pad), flags | Qt.AlignCenter, item.text)
