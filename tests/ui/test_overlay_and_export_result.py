@@ -70,3 +70,15 @@ def test_export_dialog_offers_the_overflow_policy_and_reports_length_and_time(ma
     assert "trimmed" in text
     assert abs(probe(tmp_path / "out.mp4").duration - 2.0) < 0.1  # trimmed: the shots keep their length
     dialog.close()
+
+
+def test_overlay_names_the_shot_the_viewer_shows(make_window, qtbot, tmp_path):
+    bundle = coloured_project(tmp_path, ["#ff0000", "#0000ff"])
+    window = make_window(Document.open(bundle))
+    first, second = window.session.project.all_shots()
+    window.session.set_playhead(3)  # inside shot 1
+    window.session.select([second.id])  # shot 2 selected without moving the playhead (Ctrl+click, insert…)
+    items = overlay_items(window.session.project, window.viewer.overlay_frame())
+    assert items[0].text.startswith("SHOT 2")
+    window.session.select([first.id])
+    assert window.viewer.overlay_frame() == 3  # the playhead is inside the shown shot: it is used
