@@ -40,6 +40,7 @@ app: system-deps $(VENV)/.installed-base
 
 screenshots: system-deps $(VENV)/.installed-dev
 	$(BIN)/python -m storyboard_app.ui.screenshots docs/screenshots
+	$(BIN)/python -m storyboard_app.ui.screenshots --tour docs/tour
 
 bench: $(VENV)/.installed-dev
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done

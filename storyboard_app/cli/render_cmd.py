@@ -32,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=int, help="parallel generation jobs")
     p.add_argument("--allow-placeholders", action="store_true",
                    help="exit 0 even when shots whose generation failed are drawn as placeholders")
+    p.add_argument("--dialogue-overflow", choices=["fit", "trim", "run-over"], default="fit",
+                   help="dialogue longer than its shot: fit (lengthen the shot in the export; the "
+                        "default), trim (cut the line at the cut) or run-over (play it over the next shot)")
     p.set_defaults(func=cmd_render)
 
 
@@ -62,14 +65,16 @@ def cmd_render(args: argparse.Namespace) -> int:
         def on_progress(stage: str, fraction: float, message: str) -> None:
             progress.update(tasks[stage], completed=int(fraction * 1000), status=message[:50])
 
-        report = render_animatic(document, output, options=options, progress=on_progress, jobs=args.jobs)
+        report = render_animatic(document, output, options=options, progress=on_progress, jobs=args.jobs,
+                                 dialogue_overflow=args.dialogue_overflow)
         for task in tasks.values():
             progress.update(task, completed=1000, status="")
     console.print(
         f"wrote {output} — {report.seconds:.1f} s, {report.frames} frames, {report.lines} dialogue lines; "
         f"{report.generated} shots generated, {report.cached} from cache"
         + (f", {report.placeholders} placeholders" if report.placeholders else "")
-        + f" ({time.monotonic() - started:.1f} s)",
+        + f" ({time.monotonic() - started:.1f} s)"
+        + (f"; {report.overflow_note()}" if report.overflowing else ""),
         soft_wrap=True,
     )
     for number, reason in report.placeholder_shots:

@@ -338,8 +338,8 @@ class Document:
             raise ProjectError([Problem("<unsaved project>", "$", "the project has not been saved yet")])
         return BundlePaths(self.bundle)
 
-    def apply(self, command: Any, merge_key: str | None = None) -> None:
-        self.history.push(self.project, command, merge_key)
+    def apply(self, command: Any, merge_key: str | None = None, window: float | None = None) -> None:
+        self.history.push(self.project, command, merge_key, window)
 
     def undo(self) -> str | None:
         return self.history.undo(self.project)

@@ -478,6 +478,20 @@ def split_shot(project: Project, shot_id: str, at_frame: int) -> Compound:
     return Compound(parts, "Split shot")
 
 
+def renumber_shots(project: Project) -> Compound | None:
+    """Number every shot 1, 2, 3… in timeline order, as one undo step; None when already so.
+
+    After reordering, numbers read 1, 2, 3, 5, 4 (a number belongs to its shot, so takes and
+    notes keep pointing at the right one); renumbering is the director's explicit choice.
+    """
+    parts: list[Command] = [
+        set_shot(shot.id, "number", str(i))
+        for i, shot in enumerate(project.all_shots(), start=1)
+        if shot.number != str(i)
+    ]
+    return Compound(parts, "Renumber shots") if parts else None
+
+
 def _suffixed_number(project: Project, number: str) -> str:
     """"3" → "3A", "3A" → "3B": the next free letter after the shot's number."""
     used = {s.number for s in project.all_shots()}

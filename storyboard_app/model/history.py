@@ -67,14 +67,19 @@ class History:
     #: Checks the project after each push; None turns validation off (bulk loaders, benchmarks).
     validator: Validator | None = edit_problems
 
-    def push(self, project: Project, command: Command, merge_key: str | None = None) -> None:
+    def push(self, project: Project, command: Command, merge_key: str | None = None,
+             window: float | None = None) -> None:
         """Apply ``command`` to ``project`` and record it. Raises (changing nothing) on failure.
 
-        ``EditRefused`` (a ``CommandError``) when the result would not validate.
+        ``EditRefused`` (a ``CommandError``) when the result would not validate. ``window``
+        overrides ``merge_window`` for this push: a generation batch passes ``math.inf`` so all
+        its takes fold into one step however long the batch runs. A merged step takes the label
+        of the latest command ("Generate 3 takes" after "Generate 2 takes").
         """
         inverse = command.apply(project)
         if self.validator is not None:
             inverse = self._validated(project, command, inverse)
+        window = self.merge_window if window is None else window
         now = self.clock()
         top = self._done[-1] if self._done else None
         self._undone.clear()
@@ -82,9 +87,10 @@ class History:
             merge_key is not None
             and top is not None
             and top.merge_key == merge_key
-            and now - top.stamp <= self.merge_window
+            and now - top.stamp <= window
             and self._revisions[-1] != self._saved_revision
         ):
+            top.label = command.label
             top.redo = Compound([top.redo, command], top.label)
             top.undo = Compound([inverse, top.undo], top.label)
             top.stamp = now
@@ -145,6 +151,11 @@ class History:
     @property
     def can_redo(self) -> bool:
         return bool(self._undone)
+
+    @property
+    def top_merge_key(self) -> str | None:
+        """The merge key of the step an undo would revert (None when it cannot absorb more)."""
+        return self._done[-1].merge_key if self._done else None
 
     @property
     def undo_label(self) -> str | None:

@@ -3,6 +3,8 @@ missing, then export. The CLI's ``render`` and the GUI's export run exactly this
 
 from __future__ import annotations
 
+import copy
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +16,13 @@ from .timeline import build_timeline, to_export_frames
 #: progress(stage, fraction, message)
 StageProgress = Callable[[str, float, str], None]
 STAGES = ("generate", "voice", "export")
+
+#: what the export does with dialogue that runs past the end of its shot (issue 13.3):
+#: "fit" lengthens the shot (in the export only, the project is unchanged) to the dialogue plus
+#: ``DEFAULT_TAIL_FRAMES``; "trim" cuts the line's sound and subtitle at the cut; "run-over"
+#: lets it play over the next shot, the only policy under which a line crosses a cut.
+DIALOGUE_OVERFLOW = ("fit", "trim", "run-over")
+DEFAULT_DIALOGUE_OVERFLOW = "fit"
 
 
 @dataclass
@@ -31,6 +40,18 @@ class ExportReport:
     placeholder_shots: list[tuple[str, str]] = field(default_factory=list)
     #: True when generation was asked for and some shot still has no clip (a failed batch).
     generation_failed: bool = False
+    dialogue_overflow: str = DEFAULT_DIALOGUE_OVERFLOW
+    overflowing: list[str] = field(default_factory=list)  # shot numbers whose dialogue ran long
+    elapsed: float = 0.0  # wall-clock seconds the export took
+
+    def overflow_note(self) -> str:
+        """"" or e.g. "shots 3, 5 fitted to their dialogue" for the result line."""
+        if not self.overflowing:
+            return ""
+        verb = {"fit": "fitted to their dialogue", "trim": "dialogue trimmed at the cut",
+                "run-over": "dialogue runs over the cut"}[self.dialogue_overflow]
+        which = ", ".join(self.overflowing)
+        return f"shot{'s' if len(self.overflowing) > 1 else ''} {which}: {verb}"
 
 
 def render_animatic(
@@ -42,11 +63,16 @@ def render_animatic(
     cancelled: Callable[[], bool] | None = None,
     generate: bool = True,
     jobs: int | None = None,
+    dialogue_overflow: str = DEFAULT_DIALOGUE_OVERFLOW,
 ) -> ExportReport:
     from ..generation.service import generate_shots
     from ..media.ffmpeg import Cancelled
     from ..voice.service import VoiceService
 
+    if dialogue_overflow not in DIALOGUE_OVERFLOW:
+        raise ValueError(f"dialogue_overflow must be one of {', '.join(DIALOGUE_OVERFLOW)} "
+                         f"(got {dialogue_overflow!r})")
+    began = time.monotonic()
     options = options or ExportOptions()
     report_stage = progress or (lambda stage, f, m: None)
     bundle = document.paths.root
@@ -79,13 +105,24 @@ def render_animatic(
     voice.synthesize(project, progress=lambda done, total, m: report_stage("voice", done / max(total, 1), m),
                      cancelled=cancelled)
     fps = options.fps or project.fps
+    plans = {shot.id: voice.plan(project, shot) for shot in project.all_shots()}
+    overflowing = [shot for shot in project.all_shots() if _vo_end(plans[shot.id]) > shot.duration]
+    if dialogue_overflow == "fit" and overflowing:
+        project = _fitted(project, {shot.id: _vo_end(plans[shot.id]) for shot in overflowing})
+    trim_dir = document.paths.cache / "voice-trimmed"
     cues: list[DialogueCue] = []
     offset = 0
     for shot in project.all_shots():
-        for line in voice.plan(project, shot):
+        for line in plans[shot.id]:
+            frames, audio = line.duration_frames, Path(line.audio_path)
+            if dialogue_overflow == "trim" and line.offset_frames + frames > shot.duration:
+                frames = shot.duration - line.offset_frames
+                if frames <= 0:
+                    continue  # the line would start after the cut: it is not heard at all
+                audio = _trimmed_wav(audio, frames / project.fps, trim_dir)
             start = to_export_frames(offset + line.offset_frames, project.fps, fps)
-            cues.append(DialogueCue(start, max(to_export_frames(line.duration_frames, project.fps, fps), 1),
-                                    line.speaker_name, line.text, Path(line.audio_path)))
+            cues.append(DialogueCue(start, max(to_export_frames(frames, project.fps, fps), 1),
+                                    line.speaker_name, line.text, audio))
         offset += shot.duration
     report_stage("voice", 1.0, f"{len(cues)} lines")
 
@@ -102,6 +139,9 @@ def render_animatic(
         len(cues), len(placeholders), placeholders,
         generation_failed=generate and any(seg.shot.id in reasons for seg in timeline.segments
                                            if seg.media is None),
+        dialogue_overflow=dialogue_overflow,
+        overflowing=[shot.number or shot.id for shot in overflowing],
+        elapsed=time.monotonic() - began,
     )
 
 
@@ -113,3 +153,41 @@ def _no_clip_reason(shot: Shot) -> str:
     if take.error:
         return f"take {take.id} failed: {take.error}"
     return f"take {take.id}: media file {take.media_path or '(none)'} is missing or unreadable"
+
+
+def _vo_end(lines) -> int:  # noqa: ANN001 - list[PlacedLine]
+    """Frames from the shot's start to the end of its last voiced line (0 without lines)."""
+    return max((line.offset_frames + line.duration_frames for line in lines), default=0)
+
+
+def _fitted(project, vo_ends: dict[str, int]):  # noqa: ANN001, ANN202 - Project → Project
+    """A copy of ``project`` whose overflowing shots are as long as their dialogue plus the tail
+    (the same edit as ``voice --fit`` and the app's "Fit shot to dialogue"); the original (the
+    director's project) is left as it is."""
+    from ..voice.timing import fit_shot_to_dialogue
+
+    fitted = copy.deepcopy(project)
+    for shot_id, vo in vo_ends.items():
+        command = fit_shot_to_dialogue(fitted.shot(shot_id), vo)
+        if command is not None:
+            command.apply(fitted)
+    return fitted
+
+
+def _trimmed_wav(source: Path, seconds: float, folder: Path) -> Path:
+    """The first ``seconds`` of a voiced line, with a 10 ms fade so the cut does not click."""
+    import numpy as np
+
+    from ..media.ffmpeg import read_wav, write_wav
+
+    samples, rate = read_wav(source)
+    n = max(int(seconds * rate), 1)
+    target = folder / f"{source.stem}-{n}.wav"
+    if not target.is_file():
+        cut = np.array(samples[:n], dtype=np.float32)
+        fade = min(len(cut), int(rate * 0.01))
+        if fade:
+            cut[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_wav(target, cut, rate)
+    return target

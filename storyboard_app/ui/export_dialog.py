@@ -28,11 +28,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..model import Document
+from ..model import Document, format_duration
+from ..voice.estimate import estimate_shot_timing
 from .session import ProjectSession
 from .workers import Worker, run_in_background
 
 SIZES = ["project", "1920x1080", "1280x720", "960x540", "640x360"]
+#: the export's dialogue overflow policies (render.service.DIALOGUE_OVERFLOW), default first
+OVERFLOW_CHOICES = [
+    ("fit", "Fit: lengthen the shot in the export"),
+    ("trim", "Trim: cut the line at the cut"),
+    ("run-over", "Run over: let it play over the next shot"),
+]
+
+
+def result_text(report, project_fps: int) -> str:  # noqa: ANN001 - render.service.ExportReport
+    """"Wrote x.mp4 — animatic 1:02:05 (… frames), exported in 12.3 s": the animatic's length
+    and how long the export took are different numbers, and both are wanted (issue 13.15)."""
+    fps = report.frames / report.seconds if report.seconds else project_fps
+    length = format_duration(report.frames, int(round(fps)))
+    text = (f"Wrote {report.output}\nAnimatic length {length} ({report.frames} frames) · "
+            f"exported in {report.elapsed:.1f} s")
+    if report.overflowing:
+        text += f"\n{report.overflow_note()}"
+    return text
 
 
 class ExportDialog(QDialog):
@@ -58,14 +77,27 @@ class ExportDialog(QDialog):
             ("previz_label", "PREVIZ / TEMP VO label"), ("slate", "title slate"))}
         for box in self.burnins.values():
             box.setChecked(True)
+        self.overflow = QComboBox()
+        for policy, label in OVERFLOW_CHOICES:
+            self.overflow.addItem(label, policy)
+        self.overflow.setToolTip("What the export does with dialogue that runs past the end of its shot")
         self.music = QLineEdit()
         self.music.setPlaceholderText("optional music bed (looped, ducked under dialogue)")
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.status = QLabel()
+        notes = []
         missing = sum(1 for s in session.project.all_shots() if s.selected_take is None)
         if missing:
-            self.status.setText(f"{missing} shot(s) have no take yet and will export as placeholder cards")
+            notes.append(f"{missing} shot{'s have' if missing > 1 else ' has'} no take yet and will export as "
+                         "placeholder cards")
+        long_shots = [s.number for s in session.project.all_shots()
+                      if estimate_shot_timing(session.project, s).overlong]
+        if long_shots:
+            notes.append(f"dialogue runs past the end of shot{'s' if len(long_shots) > 1 else ''} "
+                         f"{', '.join(long_shots)} (see \"Dialogue too long\")")
+        self.status.setText("\n".join(notes))
+        self.status.setWordWrap(True)
         self.export_button = QPushButton("Export")
         self.cancel_button = QPushButton("Close")
         self.export_button.clicked.connect(self.start)
@@ -80,6 +112,7 @@ class ExportDialog(QDialog):
         form.addRow("Size", self.size)
         for box in self.burnins.values():
             form.addRow("" if box is not self.burnins["shot_label"] else "Burn-ins", box)
+        form.addRow("Dialogue too long", self.overflow)
         form.addRow("Music", self.music)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -120,6 +153,7 @@ class ExportDialog(QDialog):
             self.status.setText(f"{options.music}: music file not found")
             return None
         snapshot = Document(copy.deepcopy(document.project), document.bundle)
+        overflow = self.overflow.currentData()
 
         def job(progress, cancelled):  # noqa: ANN001, ANN202 - runs on a worker thread
             stage_weight = {"generate": (0.0, 0.0), "voice": (0.0, 0.15), "export": (0.15, 0.85)}
@@ -129,7 +163,7 @@ class ExportDialog(QDialog):
                 progress(start + span * fraction, f"{stage}: {message}")
 
             return render_animatic(snapshot, output, options=options, progress=on_progress,
-                                   cancelled=cancelled, generate=False)
+                                   cancelled=cancelled, generate=False, dialogue_overflow=overflow)
 
         self.worker = Worker(job, with_progress=True)
         self.worker.signals.progress.connect(self._progress)
@@ -148,7 +182,7 @@ class ExportDialog(QDialog):
     def _done(self, report) -> None:  # noqa: ANN001
         self.worker = None
         self.progress.setValue(1000)
-        self.status.setText(f"Wrote {report.output} ({report.seconds:.1f} s)")
+        self.status.setText(result_text(report, self.session.project.fps))
         self.export_button.setEnabled(True)
         self.cancel_button.setText("Close")
         self.session.message.emit(f"Exported {report.output}")

@@ -4,20 +4,29 @@ recovery, and "unsaved changes" on close."""
 
 from __future__ import annotations
 
+import contextlib
+import copy
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
+    QPushButton,
     QSplitter,
-    QStyle,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -25,7 +34,10 @@ from ..media.imports import MediaImportError, import_media
 from ..model import Document, Project, ProjectError, Sequence, Take, TakeStatus, new_id
 from ..model.bundle import bundle_path_for, recovery_available
 from ..model.commands import record_take
-from . import deliverables_dialog  # issue 17
+from . import (
+    deliverables_dialog,  # issue 17
+    icons,
+)
 from .export_dialog import ExportDialog
 from .history_view import HistoryView
 from .inspector import ShotInspector
@@ -37,6 +49,7 @@ from .takes import TakesPanel
 from .thumbnails import ThumbnailCache
 from .timeline import TimelineView
 from .viewer import Viewer
+from .workers import Worker, run_in_background
 
 AUTOSAVE_SECONDS = 30
 MAX_RECENT = 8
@@ -58,7 +71,44 @@ def new_document() -> Document:
     return Document(project)
 
 
+#: keys that are not menu actions (shown in Help > Keyboard shortcuts)
+TRANSPORT_KEYS = [
+    ("Play / pause (viewer, timeline)", "Space"),
+    ("Shuttle back / pause / forward", "J / K / L"),
+    ("Step a frame (viewer)", "Left / Right"),
+    ("Previous / next shot (viewer)", "Up / Down"),
+    ("Previous / next shot (timeline)", "Left / Right"),
+    ("Zoom the timeline", "Ctrl+wheel, + / -"),
+]
+
+
+def action_tooltip(act: QAction, tip: str = "") -> str:
+    """"Insert shot (Ctrl+I)" or "Insert a new shot… (Ctrl+I)": every tooltip names its shortcut."""
+    text = tip or act.text().replace("&", "").rstrip("…")
+    keys = act.shortcut().toString(QKeySequence.NativeText)
+    return f"{text} ({keys})" if keys else text
+
+
+def menu_actions(menu_bar) -> list[QAction]:  # noqa: ANN001
+    """Every action in the menus, submenus included (separators and submenu entries left out)."""
+    found: list[QAction] = []
+
+    def walk(menu: QMenu) -> None:
+        for act in menu.actions():
+            if act.menu() is not None:
+                walk(act.menu())
+            elif not act.isSeparator():
+                found.append(act)
+
+    for top in menu_bar.actions():
+        if top.menu() is not None:
+            walk(top.menu())
+    return found
+
+
 class MainWindow(QMainWindow):
+    fit_finished = Signal()
+
     def __init__(self, document: Document | None = None, settings: QSettings | None = None,
                  ask: Ask | None = None, autosave_seconds: float = AUTOSAVE_SECONDS):
         super().__init__()
@@ -72,6 +122,8 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._status = QLabel()
         self.statusBar().addPermanentWidget(self._status)
+        self._queue_busy: bool | None = None
+        self._fit_worker: Worker | None = None
         self._saved_state = self.settings.value("window/state")
         self.set_document(document or new_document())
         geometry = self.settings.value("window/geometry")
@@ -82,40 +134,55 @@ class MainWindow(QMainWindow):
 
     # --- building ---
     def _build_actions(self) -> None:
-        style = self.style()
-
-        def action(text: str, slot, shortcut=None, icon=None) -> QAction:  # noqa: ANN001
+        def action(text: str, slot, shortcut=None, icon_name: str | None = None, tip: str = "") -> QAction:  # noqa: ANN001
             act = QAction(text, self)
             if shortcut is not None:
                 act.setShortcut(QKeySequence(shortcut))
-            if icon is not None:
-                act.setIcon(style.standardIcon(icon))
+            if icon_name is not None:
+                act.setIcon(icons.icon(icon_name))
+            act.setToolTip(action_tooltip(act, tip))
             act.triggered.connect(slot)
             return act
 
-        self.act_new = action("&New", self.new_project, QKeySequence.New, QStyle.SP_FileIcon)
-        self.act_open = action("&Open…", self.open_dialog, QKeySequence.Open, QStyle.SP_DialogOpenButton)
-        self.act_save = action("&Save", self.save, QKeySequence.Save, QStyle.SP_DialogSaveButton)
+        self.act_new = action("&New", self.new_project, QKeySequence.New, "new", "New empty project")
+        self.act_open = action("&Open…", self.open_dialog, QKeySequence.Open, "open", "Open a .sbproj project")
+        self.act_save = action("&Save", self.save, QKeySequence.Save, "save")
         self.act_save_as = action("Save &As…", self.save_as_dialog, QKeySequence.SaveAs)
+        self.act_import_image = action("&Import image as panel…", self.import_image_dialog, "Ctrl+Shift+I",
+                                       "import_image", "Use a drawing or photo as the selected shot's take")
+        self.act_settings = action("Project se&ttings…", self.project_settings_dialog, "Ctrl+,", "settings",
+                                   "Title, frame rate, size and generator")
         self.act_quit = action("&Quit", self.close, QKeySequence.Quit)
-        self.act_undo = action("&Undo", lambda: self.session.undo(), QKeySequence.Undo, QStyle.SP_ArrowBack)
-        self.act_redo = action("&Redo", lambda: self.session.redo(), "Ctrl+Shift+Z", QStyle.SP_ArrowForward)
+        self.act_undo = action("&Undo", lambda: self.session.undo(), QKeySequence.Undo, "undo")
+        self.act_redo = action("&Redo", lambda: self.session.redo(), "Ctrl+Shift+Z", "redo")
         self.act_insert = action("&Insert shot", lambda: self.timeline.canvas.insert_shot(), "Ctrl+I",
-                                 QStyle.SP_FileDialogNewFolder)
-        self.act_duplicate = action("&Duplicate shot", lambda: self.timeline.canvas.duplicate_selected(), "Ctrl+D")
-        self.act_split = action("S&plit at playhead", lambda: self.timeline.canvas.split_selected(), "Ctrl+K")
+                                 "insert_shot", "Insert a new shot after the selected one")
+        self.act_duplicate = action("&Duplicate shot", lambda: self.timeline.canvas.duplicate_selected(), "Ctrl+D",
+                                    "duplicate")
+        self.act_split = action("S&plit at playhead", lambda: self.timeline.canvas.split_selected(), "Ctrl+K",
+                                "split")
         self.act_delete = action("De&lete shot", lambda: self.timeline.canvas.delete_selected(), QKeySequence.Delete,
-                                 QStyle.SP_TrashIcon)
+                                 "delete_shot")
+        self.act_renumber = action("Re&number shots", self.renumber_shots, "Ctrl+Shift+N", "renumber",
+                                   "Number all shots 1, 2, 3… in timeline order")
+        self.act_fit = action("&Fit shot to dialogue", self.fit_selected_to_dialogue, "Ctrl+Shift+F", "fit",
+                              "Lengthen the selected shots so their dialogue ends inside them")
         self.act_zoom_in = action("Zoom &in", lambda: self.timeline.canvas.zoom(1.25), "Ctrl+=")
         self.act_zoom_out = action("Zoom &out", lambda: self.timeline.canvas.zoom(0.8), "Ctrl+-")
-        self.act_add_scene = action("Add &scene", self.add_scene)
+        self.act_add_scene = action("Add &scene", self.add_scene, None, "scene")
+        self.act_rename_scene = action("&Rename scene…", lambda: self.rename_scene(), "F2")
+        self.act_delete_scene = action("Delete sc&ene", lambda: self.delete_scene())
         self.act_generate_selected = action("Generate &selected", lambda: self.generate("selected"), "Ctrl+G",
-                                            QStyle.SP_MediaSeekForward)
+                                            "generate", "Generate takes for the selected shots (skips up-to-date ones)")
+        self.act_new_take = action("&New take", self.new_take, "Ctrl+R", "new_take",
+                                   "Another take of the selected shots with a new seed")
         self.act_generate_scene = action("Generate s&cene", lambda: self.generate("scene"))
-        self.act_generate_all = action("Generate &all", lambda: self.generate("all"), "Ctrl+Shift+G")
+        self.act_generate_all = action("Generate &all", lambda: self.generate("all"), "Ctrl+Shift+G", "generate_all")
         self.act_generate_changed = action("Generate only &changed", lambda: self.generate("changed"))
-        self.act_play = action("&Play / pause", lambda: self.player.toggle(), None, QStyle.SP_MediaPlay)
-        self.act_export = action("&Animatic (MP4)…", self.export_dialog, "Ctrl+E")
+        self.act_play = action("&Play / pause", lambda: self.player.toggle(), None, "play",
+                               "Play the animatic from the playhead (Space)")
+        self.act_export = action("&Animatic (MP4)…", self.export_dialog, "Ctrl+E", "export", "Export the animatic")
+        self.act_shortcuts = action("&Keyboard shortcuts", self.shortcuts_dialog, "F1", "shortcuts")
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         for act in (self.act_new, self.act_open):
@@ -124,6 +191,7 @@ class MainWindow(QMainWindow):
         for act in (self.act_save, self.act_save_as):
             file_menu.addAction(act)
         file_menu.addSeparator()
+        file_menu.addAction(self.act_import_image)
         self.export_menu = file_menu.addMenu("&Export")
         self.export_menu.addAction(self.act_export)
         # issue 17 hook: File > Export > PDF/edit/subtitles/stills, File > Import edited cut
@@ -131,21 +199,35 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self.act_empty_trash = file_menu.addAction("Empty &trash…", self.empty_trash)
         file_menu.addSeparator()
+        file_menu.addAction(self.act_settings)
+        file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         edit = menu.addMenu("&Edit")
         for act in (self.act_undo, self.act_redo):
             edit.addAction(act)
         edit.addSeparator()
-        for act in (self.act_insert, self.act_duplicate, self.act_split, self.act_delete, self.act_add_scene):
-            edit.addAction(act)
+        for act in (self.act_insert, self.act_duplicate, self.act_split, self.act_delete, None, self.act_renumber,
+                    self.act_fit):
+            edit.addSeparator() if act is None else edit.addAction(act)
+        scene_menu = menu.addMenu("&Scene")
+        for act in (self.act_add_scene, self.act_rename_scene, self.act_delete_scene):
+            scene_menu.addAction(act)
         gen_menu = menu.addMenu("&Generate")
-        for act in (self.act_generate_selected, self.act_generate_scene, self.act_generate_all,
+        for act in (self.act_generate_selected, self.act_new_take, self.act_generate_scene, self.act_generate_all,
                     self.act_generate_changed):
             gen_menu.addAction(act)
         self.view_menu = menu.addMenu("&View")
         for act in (self.act_zoom_in, self.act_zoom_out):
             self.view_menu.addAction(act)
+        self.act_overlay = QAction("&Burn-ins over the picture", self)
+        self.act_overlay.setCheckable(True)
+        self.act_overlay.setChecked(True)
+        self.act_overlay.setToolTip("Show the export's shot label, timecode and subtitles in the viewer")
+        self.act_overlay.toggled.connect(self._overlay_toggled)
+        self.view_menu.addAction(self.act_overlay)
         self.view_menu.addSeparator()
+        help_menu = menu.addMenu("&Help")
+        help_menu.addAction(self.act_shortcuts)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         for act in (self.act_new, self.act_open, self.act_save, None, self.act_undo, self.act_redo, None,
@@ -168,12 +250,30 @@ class MainWindow(QMainWindow):
         self.style_combo.setToolTip("project style")
         self.style_combo.activated.connect(self._style_chosen)
         toolbar.addWidget(self.style_combo)
-        for act in (self.act_generate_selected, self.act_generate_all, None, self.act_export):
+        for act in (self.act_generate_selected, self.act_new_take, self.act_generate_all, None, self.act_export):
             if act is None:
                 toolbar.addSeparator()
             else:
                 toolbar.addAction(act)
         self.toolbar = toolbar
+        # the Queue dock shows only while jobs exist; otherwise this indicator stands in for it
+        self.queue_indicator = QToolButton()
+        self.queue_indicator.setAutoRaise(True)
+        self.queue_indicator.setIcon(icons.icon("queue"))
+        self.queue_indicator.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self.queue_indicator.setToolTip("Generation queue: click to show or hide it")
+        self.queue_indicator.clicked.connect(lambda: self.docks["queue"].setVisible(not self.docks["queue"].isVisible()))
+        self.statusBar().addPermanentWidget(self.queue_indicator)
+        # "Shot 3 is up to date" comes with a button that makes a new take (issue 13.7)
+        self.new_take_button = QPushButton("New take")
+        self.new_take_button.setToolTip(self.act_new_take.toolTip())
+        self.new_take_button.clicked.connect(self.new_take)
+        self.new_take_button.hide()
+        # permanent (right-hand) side, so it never covers the message it belongs to
+        self.statusBar().insertPermanentWidget(0, self.new_take_button)
+        self._up_to_date_timer = QTimer(self)
+        self._up_to_date_timer.setSingleShot(True)
+        self._up_to_date_timer.timeout.connect(self.new_take_button.hide)
 
     def _build_views(self) -> None:
         assert self.session is not None
@@ -194,12 +294,18 @@ class MainWindow(QMainWindow):
         self.history_view = HistoryView(self.session)
         self.generation = GenerationController(self.session, self)
         self.generation.generator_id = self.generator_combo.currentData()
+        self.generation.updated.connect(self._queue_updated)
+        self.generation.up_to_date.connect(self._shots_up_to_date)
         self.queue_panel = QueuePanel(self.generation)
         self.player = Player(self.session, self.viewer, self)
+        if not self.act_overlay.isChecked():
+            self.viewer.overlay_provider = None
         self.takes = TakesPanel(self.session, self.thumbnails, play=self.player.play_take)
         self.session.changed.connect(lambda _w: self._refresh_style_combo())
         self._refresh_style_combo()
         self._shortcuts(splitter)
+        self.timeline.canvas.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.timeline.canvas.customContextMenuRequested.connect(self._timeline_menu)
         panels = (
             ("inspector", "Shot", self.inspector, Qt.RightDockWidgetArea),
             ("characters", "Characters", self.characters, Qt.LeftDockWidgetArea),
@@ -215,6 +321,7 @@ class MainWindow(QMainWindow):
                 self.docks[name].setWidget(widget)
                 if old_widget is not None:
                     old_widget.deleteLater()
+            self._queue_updated()
             return
         self.docks: dict[str, QDockWidget] = {}
         for name, title, widget, area in panels:
@@ -229,10 +336,17 @@ class MainWindow(QMainWindow):
         self.docks["inspector"].raise_()
         if self._saved_state is not None:
             self.restoreState(self._saved_state)
-        for action in self.view_menu.actions()[3:]:
+        for action in self.view_menu.actions()[5:]:
             self.view_menu.removeAction(action)
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
+        self._queue_updated()
+
+    def _overlay_toggled(self, on: bool) -> None:
+        from .overlay import overlay_items
+
+        self.viewer.overlay_provider = overlay_items if on else None
+        self.viewer.update()
 
     def _shortcuts(self, area: QWidget) -> None:
         """Transport keys on the viewer and timeline (not in text fields): space, J/K/L, and on
@@ -303,6 +417,12 @@ class MainWindow(QMainWindow):
         if getattr(self, "generation", None) is not None:
             self.generation.shutdown()
             self.player.shutdown()
+            # the previous document's views must stop listening to the window-wide thumbnail
+            # cache before they are deleted, or a late thumbnail reaches a dead widget (13.6)
+            for view in (self.viewer, self.timeline.canvas, self.takes):
+                view.detach()
+            self.player.deleteLater()
+            self.generation.deleteLater()
         if self.session is not None:
             self.session.autosave_timer.stop()
             self.session.deleteLater()
@@ -338,7 +458,7 @@ class MainWindow(QMainWindow):
 
         project = self.session.project
         shots = project.all_shots()
-        self._status.setText(f"{len(shots)} shots · {format_duration(project.total_frames, project.fps)} · "
+        self._status.setText(f"{len(shots)} shot{'' if len(shots) == 1 else 's'} · {format_duration(project.total_frames, project.fps)} · "
                              f"{project.width}x{project.height} @ {project.fps} fps · {project.generator}")
 
     # --- file actions ---
@@ -416,6 +536,214 @@ class MainWindow(QMainWindow):
         project = self.session.project
         self.session.apply(InsertSequence(len(project.sequences),
                                           Sequence(new_id("seq"), f"Scene {len(project.sequences) + 1}")))
+
+    # --- shots and scenes ---
+    def renumber_shots(self) -> bool:
+        from ..model.commands import renumber_shots
+
+        command = renumber_shots(self.session.project)
+        if command is None:
+            self.statusBar().showMessage("Shots are already numbered 1, 2, 3…", 4000)
+            return False
+        return self.session.apply(command)
+
+    def _scene_for(self, sequence_id: str | None) -> Sequence | None:
+        project = self.session.project
+        if sequence_id is None:
+            shot = self.session.current_shot()
+            if shot is not None:
+                return project.find_shot(shot.id)[0]
+            return project.sequences[-1] if project.sequences else None
+        try:
+            return project.sequence(sequence_id)
+        except KeyError:
+            return None
+
+    def rename_scene(self, sequence_id: str | None = None, name: str | None = None) -> bool:
+        """Rename a scene (the selected shot's by default); asks for the name unless given."""
+        from ..model import Ref, SetField
+
+        scene = self._scene_for(sequence_id)
+        if scene is None:
+            return False
+        if name is None:
+            name, ok = QInputDialog.getText(self, "Rename scene", "Scene heading (e.g. EXT. MARKET - NIGHT):",
+                                            text=scene.name)
+            if not ok:
+                return False
+        name = name.strip()
+        if not name or name == scene.name:
+            return False
+        return self.session.apply(SetField(Ref("sequence", (scene.id,)), "name", name, "Rename scene"))
+
+    def delete_scene(self, sequence_id: str | None = None) -> bool:
+        """Delete a scene and its shots (undoable); the last scene stays."""
+        from ..model.commands import RemoveSequence
+
+        scene = self._scene_for(sequence_id)
+        if scene is None:
+            return False
+        if len(self.session.project.sequences) == 1:
+            self.statusBar().showMessage("A project keeps at least one scene", 5000)
+            return False
+        return self.session.apply(RemoveSequence(scene.id))
+
+    def _timeline_menu(self, pos: QPoint) -> QMenu:
+        """Right-click on a card (shot actions) or on a scene header (scene actions)."""
+        from .timeline import CARD_TOP, RULER_H
+
+        canvas = self.timeline.canvas
+        menu = QMenu(self)
+        if RULER_H <= pos.y() < CARD_TOP:
+            scene = next((sc for sc in canvas.scenes if sc.x0 <= pos.x() <= sc.x1), None)
+            if scene is not None:
+                menu.addAction("Rename scene…", lambda sid=scene.sequence_id: self.rename_scene(sid))
+                menu.addAction("Delete scene", lambda sid=scene.sequence_id: self.delete_scene(sid))
+            menu.addAction(self.act_add_scene)
+        else:
+            card = canvas.card_at(pos.x())
+            if card is not None and card.shot_id not in self.session.selection:
+                self.session.select([card.shot_id])
+            if card is not None:
+                for act in (self.act_generate_selected, self.act_new_take, None, self.act_fit, self.act_duplicate,
+                            self.act_split, self.act_delete, None, self.act_import_image):
+                    menu.addSeparator() if act is None else menu.addAction(act)
+                menu.addSeparator()
+            menu.addAction(self.act_insert)
+            menu.addAction(self.act_renumber)
+        self.last_context_menu = menu
+        menu.popup(canvas.mapToGlobal(pos))
+        return menu
+
+    def fit_selected_to_dialogue(self) -> Worker | None:
+        """Measure the selected shots' voiced dialogue (off the UI thread: it may synthesise) and
+        lengthen those it overflows, in one undo step: the CLI's ``voice --fit``."""
+        from ..voice import fit_shots_to_dialogue
+        from ..voice.service import VoiceService
+        from .timeline import dialogue_signature
+
+        ids = [i for i in self.session.selection]
+        shots = [self.session.project.shot(i) for i in ids]
+        shots = [s for s in shots if s.dialogue]
+        if not shots:
+            self.statusBar().showMessage("Select a shot with dialogue to fit", 4000)
+            return None
+        if self.session.document.bundle is None:
+            self.statusBar().showMessage("Save the project first (voiced lines are cached in it)", 5000)
+            return None
+        snapshot = copy.deepcopy(self.session.project)
+        root = self.session.document.paths.root
+
+        def job():  # noqa: ANN202 - worker thread
+            service = VoiceService(root)
+            return [service.timing(snapshot, shot.id) for shot in shots]
+
+        def done(timings) -> None:  # noqa: ANN001
+            self._fit_worker = None
+            for timing in timings:
+                with contextlib.suppress(KeyError):
+                    shot = self.session.project.shot(timing.shot_id)
+                    self.session.exact_vo[shot.id] = (dialogue_signature(self.session.project, shot), timing.vo_frames)
+            project = self.session.project
+            live = [t for t in timings if any(s.id == t.shot_id for s in project.all_shots())]
+            command = fit_shots_to_dialogue(project, live)
+            if command is None:
+                self.statusBar().showMessage("The dialogue already fits", 4000)
+                self.timeline.canvas.update()
+            else:
+                command.label = "Fit shot to dialogue" if len(live) == 1 else "Fit shots to dialogue"
+                self.session.apply(command)
+                self.statusBar().showMessage("Fitted to the dialogue", 4000)
+            self.fit_finished.emit()
+
+        def failed(message: str) -> None:
+            self._fit_worker = None
+            self.statusBar().showMessage(f"Can't fit: {message}", 8000)
+            self.fit_finished.emit()
+
+        self._fit_worker = Worker(job)
+        self._fit_worker.signals.finished.connect(done)
+        self._fit_worker.signals.failed.connect(failed)
+        self.statusBar().showMessage("Measuring the dialogue…")
+        run_in_background(self._fit_worker)
+        return self._fit_worker
+
+    # --- generation feedback ---
+    def new_take(self) -> int:
+        """Generate another take of the selected shots with a new seed (reroll). A shot whose seed
+        is locked would come out the same, so it is named instead of silently re-rendered."""
+        self.new_take_button.hide()
+        ids = list(self.session.selection)
+        if not ids:
+            self.statusBar().showMessage("Select shots for a new take", 4000)
+            return 0
+        project = self.session.project
+        locked = [project.shot(i) for i in ids if project.shot(i).seed_locked]
+        free = [i for i in ids if not project.shot(i).seed_locked]
+        if locked:
+            numbers = ", ".join(s.number for s in locked)
+            self.statusBar().showMessage(f"Shot {numbers}: seed locked, a new take would look the same — "
+                                         "unlock the seed in the Shot inspector to vary it", 8000)
+        return self.generation.generate(free, reroll=True) if free else 0
+
+    def _shots_up_to_date(self, shot_ids: list) -> None:
+        numbers = []
+        for shot_id in shot_ids:
+            with contextlib.suppress(KeyError):
+                numbers.append(self.session.project.shot(shot_id).number)
+        which = f"Shot {numbers[0]} is" if len(numbers) == 1 else f"Shots {', '.join(numbers)} are"
+        shortcut = self.act_new_take.shortcut().toString(QKeySequence.NativeText)
+        self.statusBar().showMessage(f"{which} up to date — New take ({shortcut}) makes another with a new seed",
+                                     10000)
+        self.new_take_button.show()
+        self._up_to_date_timer.start(10000)
+
+    def _queue_updated(self) -> None:
+        """The Queue dock shows while jobs run or failed; the viewer gets the space otherwise."""
+        if not getattr(self, "docks", None):
+            return
+        busy = self.generation.needs_attention
+        if busy != self._queue_busy:
+            self._queue_busy = busy
+            self.docks["queue"].setVisible(busy)
+        self.queue_indicator.setText(self.generation.summary())
+
+    # --- dialogs ---
+    def import_image_dialog(self) -> bool:
+        path, _ = QFileDialog.getOpenFileName(self, "Import image as panel", "",
+                                              "Images (*.png *.jpg *.jpeg *.webp *.bmp)")
+        return self.import_image_take(Path(path)) if path else False
+
+    def project_settings_dialog(self) -> QDialog:
+        from .project_settings import ProjectSettingsDialog
+
+        dialog = ProjectSettingsDialog(self.session, self)
+        dialog.show()
+        return dialog
+
+    def shortcuts_dialog(self) -> QDialog:
+        """Help > Keyboard shortcuts: every menu action with a shortcut, plus the transport keys."""
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Keyboard shortcuts")
+        table = QTableWidget(0, 2)
+        table.setHorizontalHeaderLabels(["Command", "Keys"])
+        table.verticalHeader().setVisible(False)
+        table.horizontalHeader().setStretchLastSection(True)
+        table.setEditTriggers(QTableWidget.NoEditTriggers)
+        rows = [(a.text().replace("&", "").split("  ")[0], a.shortcut().toString(QKeySequence.NativeText))
+                for a in menu_actions(self.menuBar()) if not a.shortcut().isEmpty()]
+        rows += TRANSPORT_KEYS
+        table.setRowCount(len(rows))
+        for row, (name, keys) in enumerate(rows):
+            table.setItem(row, 0, QTableWidgetItem(name))
+            table.setItem(row, 1, QTableWidgetItem(keys))
+        table.resizeColumnsToContents()
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(table)
+        dialog.resize(460, 560)
+        dialog.show()
+        self.shortcuts_table = table
+        return dialog
 
     # --- recent projects ---
     def _recent(self) -> list[str]:

@@ -60,8 +60,14 @@ class Player(QObject):
         self._said_no_sound = False
         self._following = False
         self.media = None
+        self._frame_shot: str | None = None  # the shot whose picture viewer.frame_image holds
+        self._frame_source: tuple[Path, float] | None = None  # the file and time it was grabbed from
         self._setup_media()
         session.playhead_changed.connect(self._scrub)
+        # the picture under the playhead may change without the playhead moving: a new take of
+        # that shot, a reorder, an undo (issue 13.5: the viewer kept showing the old take)
+        session.changed.connect(self._model_changed)
+        session.selection_changed.connect(self._selection_changed)
 
     # --- QtMultimedia ---
     def _setup_media(self) -> None:
@@ -229,7 +235,10 @@ class Player(QObject):
             self.media.setPosition(self._start_at_ms)
             self._start_at_ms = 0
         elif status == QMediaPlayer.EndOfMedia:
+            # back to the selected shot's picture: the last played frame must not linger while
+            # another shot is selected (issue 13.5)
             self._set_state("stopped")
+            self._show_selection()
 
     def _position(self, ms: int) -> None:
         if self.mode == "sequence" and self.state == "playing":
@@ -245,20 +254,46 @@ class Player(QObject):
             self.viewer.frame_image = image
             self.viewer.update()
 
+    # --- keeping the viewer's picture current ---
+    def _show_selection(self) -> None:
+        """Drop any decoded frame: the viewer falls back to the selected shot's take."""
+        self._token += 1  # a frame grab still in flight is now stale
+        self._frame_shot = None
+        self._frame_source = None
+        self.viewer.frame_image = None
+        self.viewer.update()
+
+    def _model_changed(self, _what: str) -> None:
+        """Re-grab the frame under the playhead only when the picture there changed (a new or
+        another take, a reorder): typing in a prompt must not start a decoder per keystroke."""
+        if self.state != "stopped" or self.viewer.frame_image is None:
+            return
+        located = self._take_at(self.session.playhead)
+        if located is None or located[:2] != self._frame_source:
+            self._scrub(self.session.playhead, force=True)
+
+    def _selection_changed(self, ids: list) -> None:
+        if self.state == "playing" or self._following:
+            return
+        current = ids[-1] if ids else None
+        if self._frame_shot is not None and self._frame_shot != current:
+            self._show_selection()
+
     # --- scrubbing ---
-    def _scrub(self, frame: int) -> None:
-        if self._following or self.state == "playing":
+    def _scrub(self, frame: int, force: bool = False) -> None:
+        if (self._following or self.state == "playing") and not force:
             return
         if self.media is not None and self.state == "paused" and self.mode == "sequence":
             self.media.setPosition(int(frame * 1000 / self.session.project.fps))
             return
         located = self._take_at(frame)
         if located is None:
-            self.viewer.frame_image = None
-            self.viewer.update()
+            self._show_selection()
             return
-        path, seconds = located
+        path, seconds, shot_id = located
         self._token += 1
+        self._frame_shot = shot_id
+        self._frame_source = (path, seconds)
         worker = Worker(_grab_frame, str(path), seconds, self._token)
         worker.signals.finished.connect(self._scrubbed)
         self._pool.start(worker)
@@ -270,7 +305,7 @@ class Player(QObject):
             self.viewer.frame_image = image
             self.viewer.update()
 
-    def _take_at(self, frame: int) -> tuple[Path, float] | None:
+    def _take_at(self, frame: int) -> tuple[Path, float, str] | None:
         project = self.session.project
         bundle = self.session.document.bundle
         t = 0
@@ -280,7 +315,8 @@ class Player(QObject):
                 if take is None or not take.media_path or bundle is None:
                     return None
                 try:
-                    return BundlePaths(bundle).media_path(take.media_path), (frame - t) / project.fps
+                    return (BundlePaths(bundle).media_path(take.media_path), (frame - t) / project.fps,
+                            shot.id)
                 except ValueError:
                     return None
             t += shot.duration

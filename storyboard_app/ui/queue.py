@@ -7,7 +7,8 @@ takes are recorded on the project with a model command. The UI thread never gene
 
 from __future__ import annotations
 
-import contextlib
+import itertools
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..generation.service import BatchEvent, BatchHandle, GenerationService
-from ..model.commands import record_take
+from ..model.commands import CommandError, record_take
 from .session import ProjectSession
 
 BADGE_FOR_STATE = {"queued": "queued", "running": "rendering"}
@@ -58,6 +59,8 @@ class GenerationController(QObject):
     _event = Signal(object)  # BatchEvent from the batch thread → UI thread
     updated = Signal()
     batch_finished = Signal()
+    #: shot ids that were asked for but were already up to date (nothing was queued for them)
+    up_to_date = Signal(list)
 
     def __init__(self, session: ProjectSession, parent: QObject | None = None):
         super().__init__(parent)
@@ -66,6 +69,9 @@ class GenerationController(QObject):
         self.batches: list[BatchHandle] = []
         self.generator_id: str | None = None  # None: the project's generator
         self.jobs: int | None = None
+        self._batch_ids = itertools.count(1)
+        self._batch_of: dict[int, str] = {}  # id(BatchHandle) → merge key of its undo step
+        self._recorded: dict[str, int] = {}  # merge key → takes folded into its current step
         self._event.connect(self._on_event)
 
     @property
@@ -88,12 +94,16 @@ class GenerationController(QObject):
         except Exception as exc:  # noqa: BLE001 - unknown generator, bad reference path...
             self.session.message.emit(f"Can't generate: {exc}")
             return 0
-        if only_changed:
-            planned = [p for p in planned if p.action != "up_to_date"]
+        fresh = [p for p in planned if p.action == "up_to_date"]
+        planned = [p for p in planned if p.action != "up_to_date"]  # nothing to do for those
+        if fresh and shot_ids is not None:
+            self.up_to_date.emit([p.shot_id for p in fresh])
         if not planned:
-            self.session.message.emit("Nothing to generate: every take is up to date")
+            if not fresh or shot_ids is None:
+                self.session.message.emit("Nothing to generate: every take is up to date")
             return 0
         handle = service.start(planned, self._event.emit, jobs=self.jobs)
+        self._batch_of[id(handle)] = f"generate-batch:{next(self._batch_ids)}"
         self.batches.append(handle)
         for item in planned:
             self.entries[item.shot_id] = QueueEntry(item.shot_id, item.shot_number, batch=handle)
@@ -122,11 +132,25 @@ class GenerationController(QObject):
             entry.finished = now
             self.session.set_job_state(event.shot_id, "")
             if event.take is not None:
-                with contextlib.suppress(KeyError):  # the shot was deleted while it generated
-                    self.session.apply(record_take(self.session.project, event.shot_id, event.take))
+                self._record(entry, event)
         self.updated.emit()
         if not self.running and all(e.finished is not None for e in self.entries.values()):
             self.batch_finished.emit()
+
+    def _record(self, entry: QueueEntry, event: BatchEvent) -> None:
+        """Record a finished take; a batch's takes fold into ONE undo step ("Generate 7 takes")
+        for as long as that step is the newest one (an edit in between starts a new step), so a
+        batch never buries the director's own edits under one step per shot (issue 13.8)."""
+        key = self._batch_of.get(id(entry.batch), f"generate-shot:{entry.shot_id}")
+        history = self.session.document.history
+        count = self._recorded.get(key, 0) + 1 if history.top_merge_key == key else 1
+        try:
+            command = record_take(self.session.project, event.shot_id, event.take)
+        except (KeyError, CommandError):  # the shot was deleted while it generated
+            return
+        command.label = "Generate take" if count == 1 else f"Generate {count} takes"
+        if self.session.apply(command, merge_key=key, window=math.inf):
+            self._recorded[key] = count
 
     def cancel(self, shot_id: str) -> None:
         entry = self.entries.get(shot_id)
@@ -143,6 +167,22 @@ class GenerationController(QObject):
     def retry_failed(self) -> int:
         failed = [sid for sid, e in self.entries.items() if e.state == "failed"]
         return self.generate(failed) if failed else 0
+
+    @property
+    def needs_attention(self) -> bool:
+        """True while a job is queued or running, or a finished one failed: the dock shows then."""
+        return any(e.finished is None or e.state == "failed" for e in self.entries.values())
+
+    def summary(self) -> str:
+        """One line for the status bar: "Generating 2/7", "3 failed", or "Queue idle"."""
+        entries = list(self.entries.values())
+        running = [e for e in entries if e.finished is None]
+        failed = sum(1 for e in entries if e.state == "failed")
+        if running:
+            return f"Generating {len(entries) - len(running) + 1}/{len(entries)}"
+        if failed:
+            return f"{failed} failed"
+        return "Queue idle"
 
     def clear_finished(self) -> None:
         self.entries = {k: e for k, e in self.entries.items() if e.finished is None}

@@ -37,6 +37,9 @@ class ProjectSession(QObject):
         self.selection: list[str] = []
         self.playhead = 0
         self.job_states: dict[str, str] = {}
+        #: shot id → (dialogue signature, voiced length in frames) measured by "Fit shot to
+        #: dialogue"; the timeline prefers it to the estimate while the dialogue is unchanged
+        self.exact_vo: dict[str, tuple[tuple, int]] = {}
         self._was_dirty = False
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
@@ -51,9 +54,9 @@ class ProjectSession(QObject):
         return self.document.dirty
 
     # --- edits ---
-    def apply(self, command, merge_key: str | None = None) -> bool:  # noqa: ANN001
+    def apply(self, command, merge_key: str | None = None, window: float | None = None) -> bool:  # noqa: ANN001
         try:
-            self.document.apply(command, merge_key)
+            self.document.apply(command, merge_key, window)
         except (CommandError, ValueError, KeyError) as exc:
             # EditRefused included: the edit was rolled back; say why in the status bar and
             # let views re-read the model so a widget does not keep showing the refused value.

@@ -4,10 +4,11 @@ compare two side by side."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, QSize, Qt
+from PySide6.QtCore import QPoint, QSignalBlocker, QSize, Qt
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -54,10 +56,20 @@ class TakesPanel(QWidget):
         self.delete_button.clicked.connect(self.delete_selected)
         self.compare_button.clicked.connect(self.compare_selected)
         self.list.itemDoubleClicked.connect(lambda _i: self.pin_current())
-        session.selection_changed.connect(lambda _ids: self.refresh())
-        session.changed.connect(lambda _w: self.refresh())
-        thumbnails.ready.connect(lambda _p: self.refresh())
+        self.list.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._context_menu)
+        # bound methods: connections die with this panel (see Viewer.detach)
+        session.selection_changed.connect(self._refresh_slot)
+        session.changed.connect(self._refresh_slot)
+        thumbnails.ready.connect(self._refresh_slot)
         self.refresh()
+
+    def _refresh_slot(self, *_args: object) -> None:
+        self.refresh()
+
+    def detach(self) -> None:
+        with contextlib.suppress(RuntimeError, TypeError):
+            self.thumbnails.ready.disconnect(self._refresh_slot)
 
     def refresh(self) -> None:
         shot = self.session.current_shot()
@@ -86,6 +98,24 @@ class TakesPanel(QWidget):
                 self.list.addItem(item)
                 if take.id in current:
                     item.setSelected(True)
+
+    def _context_menu(self, pos: QPoint) -> QMenu:
+        """Right-click a take: play, use, compare, delete (the same as the buttons)."""
+        item = self.list.itemAt(pos)
+        if item is not None and not item.isSelected():
+            self.list.clearSelection()
+            item.setSelected(True)
+        menu = QMenu(self)
+        if item is not None:
+            menu.addAction("Play", self.play_current)
+            menu.addAction("Use this take", self.pin_current)
+            if len(self.selected_take_ids()) == 2:
+                menu.addAction("Compare two", self.compare_selected)
+            menu.addSeparator()
+            menu.addAction("Delete", self.delete_selected)
+        self.last_context_menu = menu
+        menu.popup(self.list.viewport().mapToGlobal(pos))
+        return menu
 
     def selected_take_ids(self) -> list[str]:
         return [i.data(Qt.UserRole) for i in self.list.selectedItems()]

@@ -8,6 +8,7 @@ here (reorder, resize, insert, duplicate, split, delete) are model commands thro
 from __future__ import annotations
 
 import bisect
+import contextlib
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt, Signal
@@ -23,9 +24,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QScrollArea, QSizePolicy, QWidget
 
-from ..model import Shot, TakeStatus, format_duration, frames_to_timecode
+from ..model import Project, Shot, TakeStatus, format_duration, frames_to_timecode
 from ..model.bundle import BundlePaths
 from ..model.commands import MoveShot, RemoveShot, add_shot, duplicate_shot, set_shot, split_shot
+from ..voice.estimate import estimate_shot_timing
 from .session import ProjectSession
 from .thumbnails import ThumbnailCache
 
@@ -68,6 +70,14 @@ class SceneLayout:
     x1: int
 
 
+def dialogue_signature(project: Project, shot: Shot) -> tuple:
+    """What an exact voiceover measurement depends on: per line its text, recording and the
+    speaker's voice settings (a faster rate makes a shorter line), plus the lead and gap."""
+    voices = {c.id: repr(c.voice) for c in project.characters}
+    lines = tuple((line.text, line.audio, voices.get(line.speaker, "")) for line in shot.dialogue)
+    return lines, project.render.dialogue_lead_frames, project.render.dialogue_gap_frames
+
+
 class TimelineCanvas(QWidget):
     """The painted strip inside the scroll area."""
 
@@ -96,11 +106,20 @@ class TimelineCanvas(QWidget):
         self.setAcceptDrops(False)
         self.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Fixed)
         session.changed.connect(self.relayout)
-        session.selection_changed.connect(lambda _ids: self.update())
-        session.playhead_changed.connect(lambda _f: self.update())
-        session.job_state_changed.connect(lambda _id, _s: self.update())
-        thumbnails.ready.connect(lambda _p: self.update())
+        # bound methods, not lambdas: the connections die with the canvas (issue 13.6)
+        session.selection_changed.connect(self._repaint)
+        session.playhead_changed.connect(self._repaint)
+        session.job_state_changed.connect(self._repaint)
+        thumbnails.ready.connect(self._repaint)
         self.relayout()
+
+    def _repaint(self, *_args: object) -> None:
+        self.update()
+
+    def detach(self) -> None:
+        """Stop listening to the window-wide thumbnail cache (called before a document change)."""
+        with contextlib.suppress(RuntimeError, TypeError):
+            self.thumbnails.ready.disconnect(self._repaint)
 
     # --- layout ---
     def card_width(self, frames: int) -> int:
@@ -178,6 +197,15 @@ class TimelineCanvas(QWidget):
                 break
             shot = self._shots[card.shot_id]
             self._paint_card(painter, card, shot, card.shot_id in selected, paths, small)
+        for card in self.cards[first:]:  # over the next cards: that is where the line would play
+            if card.x > exposed.right():
+                break
+            self._paint_overflow(painter, card, self._shots[card.shot_id], small)
+        if not self.cards:
+            painter.setPen(QColor("#8a90a2"))
+            painter.setFont(small)
+            painter.drawText(QRectF(12, CARD_TOP, max(self.width() - 24, 300), CARD_H), Qt.AlignLeft | Qt.AlignVCenter,
+                             "Double-click here or press Ctrl+I to add the first shot")
         if self._drop_x is not None:
             painter.setPen(QPen(QColor("#ffd35a"), 3))
             painter.drawLine(self._drop_x, CARD_TOP - 4, self._drop_x, CARD_TOP + CARD_H + 4)
@@ -242,6 +270,35 @@ class TimelineCanvas(QWidget):
         if shot.transition_in.kind.value != "cut":
             painter.setPen(QPen(QColor("#9fb4c7"), 1))
             painter.drawLine(int(card.x), CARD_TOP + CARD_H - 4, int(card.x + 10), CARD_TOP + 4)
+
+    def overflow_frames(self, shot: Shot) -> int:
+        """Frames of dialogue past the shot's end: exact when a fit measured it, else estimated."""
+        exact = self.session.exact_vo.get(shot.id) if hasattr(self.session, "exact_vo") else None
+        if exact is not None and exact[0] == dialogue_signature(self.session.project, shot):
+            return max(exact[1] - shot.duration, 0)
+        return estimate_shot_timing(self.session.project, shot).excess_frames
+
+    def _paint_overflow(self, painter: QPainter, card: CardLayout, shot: Shot, font: QFont) -> None:
+        """Dialogue that does not fit: a red bar along the card's foot that reaches past its right
+        edge by the overflow (into the next shot, which is where the line would play) and a
+        "+1s 04f" note, so the director sees it while typing (issue 13.3)."""
+        excess = self.overflow_frames(shot)
+        if excess <= 0:
+            return
+        w = self.card_width(self._resize_frames) if self._resizing is card else card.w
+        rect = QRectF(card.x, CARD_TOP, w, CARD_H)
+        over_w = excess * self.px_per_frame
+        bar = QRectF(rect.left() + 2, rect.bottom() - 5, rect.width() - 4 + over_w, 4)
+        painter.fillRect(bar, QColor("#e5484d"))
+        # the note sits on the foot of the thumbnail, on its own dark box, clear of the card's text
+        thumb_bottom = CARD_TOP + 3 + min(CARD_H * 0.52, (w - 6) * 9 / 16)
+        note = f"dialogue +{format_duration(excess, self.session.project.fps)}"
+        painter.setFont(font)
+        text_w = painter.fontMetrics().horizontalAdvance(note) + 8
+        box = QRectF(rect.right() - 3 - min(text_w, w - 6), thumb_bottom - 16, min(text_w, w - 6), 15)
+        painter.fillRect(box, QColor(20, 10, 12, 220))
+        painter.setPen(QColor("#ff8a8d"))
+        painter.drawText(box, Qt.AlignCenter, note)
 
     def badge_state(self, shot: Shot) -> str:
         state = self.session.job_states.get(shot.id)

@@ -3,13 +3,22 @@ placeholder card. Playback of takes and of the whole animatic extends this widge
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt
+import contextlib
+from collections.abc import Callable
+
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
+from ..model import Project
 from ..model.bundle import BundlePaths
+from .overlay import OverlayItem, overlay_items
 from .session import ProjectSession
 from .thumbnails import ThumbnailCache
+
+#: what an empty project shows: how to add the first shot (issue 13.17)
+EMPTY_HINT = ("No shots yet\n\nInsert shot (Ctrl+I) or double-click the timeline\nto add the first shot, "
+              "then describe it in the Shot panel")
 
 
 class Viewer(QWidget):
@@ -18,11 +27,27 @@ class Viewer(QWidget):
         self.session = session
         self.thumbnails = thumbnails
         self.frame_image: QImage | None = None  # set by playback to show a decoded frame
+        #: the burn-ins drawn over the picture (None: off); see ui/overlay.py
+        self.overlay_provider: Callable[[Project, int], list[OverlayItem]] | None = overlay_items
+        session.playhead_changed.connect(self._model_changed)
         self.setMinimumSize(320, 180)
         self.setFocusPolicy(Qt.ClickFocus)  # click the picture, then arrows step frames/shots
-        for signal in (session.selection_changed, session.changed):
-            signal.connect(lambda *_a: self.update())
-        thumbnails.ready.connect(lambda _p: self.update())
+        # bound methods, not lambdas: Qt drops the connection when this widget is deleted, so a
+        # thumbnail decoded after the document changed never reaches a dead viewer (issue 13.6)
+        session.selection_changed.connect(self._model_changed)
+        session.changed.connect(self._model_changed)
+        thumbnails.ready.connect(self._thumbnail_ready)
+
+    def _model_changed(self, *_args: object) -> None:
+        self.update()
+
+    def _thumbnail_ready(self, _path: str) -> None:
+        self.update()
+
+    def detach(self) -> None:
+        """Stop listening to the (window-wide) thumbnail cache before this viewer goes away."""
+        with contextlib.suppress(RuntimeError, TypeError):
+            self.thumbnails.ready.disconnect(self._thumbnail_ready)
 
     def current_image(self) -> QImage | None:
         if self.frame_image is not None:
@@ -57,11 +82,57 @@ class Viewer(QWidget):
             font.setPointSizeF(font.pointSizeF() + 3)
             painter.setFont(font)
             shot = self.session.current_shot()
-            if shot is None:
+            if not self.session.project.all_shots():
+                text = EMPTY_HINT
+            elif shot is None:
                 text = "Select a shot"
             elif shot.selected_take is None:
                 text = f"Shot {shot.number}\nno take yet — generate it"
             else:
                 text = f"Shot {shot.number}\nloading…"
             painter.drawText(frame, Qt.AlignCenter, text)
+        if self.overlay_provider is not None and project.all_shots():
+            self.paint_overlay(painter, frame, self.overlay_provider(project, self.overlay_frame()))
         painter.end()
+
+    def overlay_frame(self) -> int:
+        """The project frame the burn-ins describe: the playhead while it is inside the shot
+        shown (playback, scrubbing), else the first frame of the selected shot, so the label
+        never names another shot than the picture."""
+        playhead = self.session.playhead
+        shot = self.session.current_shot()
+        if self.frame_image is not None or shot is None:
+            return playhead
+        start = 0
+        for other in self.session.project.all_shots():
+            if other.id == shot.id:
+                return playhead if start <= playhead < start + shot.duration else start
+            start += other.duration
+        return playhead
+
+    def paint_overlay(self, painter: QPainter, frame: QRectF, items: list[OverlayItem]) -> None:
+        """Text boxes in their zones, as the exporter lays them out; subtitles wrap, never cut."""
+        size = max(frame.height() / 28, 8.0)
+        font = QFont(self.font())
+        font.setPixelSize(int(size))
+        painter.setFont(font)
+        margin = max(frame.height() / 40, 4.0)
+        pad = size * 0.35
+        for item in items:
+            wrap = item.zone == "bottom"  # labels stay on one line; subtitles wrap, never cut
+            flags = Qt.TextWordWrap if wrap else Qt.TextSingleLine
+            width = frame.width() * 0.8 if wrap else 10_000.0
+            bounds = painter.boundingRect(QRectF(0, 0, width, frame.height()), flags, item.text)
+            box = QRectF(0, 0, bounds.width() + 2 * pad + 2, bounds.height() + 2 * pad)
+            if item.zone == "top-left":
+                box.moveTopLeft(frame.topLeft() + QPointF(margin, margin))
+            elif item.zone == "top-right":
+                box.moveTopRight(frame.topRight() + QPointF(-margin, margin))
+            elif item.zone == "bottom-right":
+                box.moveBottomRight(frame.bottomRight() + QPointF(-margin, -margin))
+            else:
+                box.moveCenter(QPointF(frame.center().x(), 0))
+                box.moveBottom(frame.bottom() - max(frame.height() / 9, margin * 3))
+            painter.fillRect(box, QColor(0, 0, 0, 150))
+            painter.setPen(QColor("#ffd250") if item.zone == "bottom-right" else QColor("#ffffff"))
+            painter.drawText(box.adjusted(pad, pad, -pad, -pad), flags | Qt.AlignCenter, item.text)
