@@ -8,11 +8,14 @@ from rich.table import Table
 
 from .common import (
     EXIT_FAILURE,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
     CliError,
+    add_wait_flag,
     console,
-    open_document,
+    console_err,
+    open_document_for_writing,
     progress_bar,
     select_shots,
 )
@@ -25,6 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--generator", help="generator id (default: the project's generator)")
     p.add_argument("--reroll", action="store_true", help="new random seeds (recorded on the takes)")
     p.add_argument("--jobs", type=int, help="parallel jobs for CPU generators (default: CPU count)")
+    add_wait_flag(p)
     p.set_defaults(func=cmd_generate)
 
     p = subparsers.add_parser("generators", help="list installed generators and whether each runs here")
@@ -32,12 +36,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    """Exit 0 only when every shot has a finished take; 1 on any failure or cancel; 130 when
+    interrupted (Ctrl-C or SIGTERM), after saving the takes that finished before the interrupt."""
     from ..generation.registry import UnknownGenerator
     from ..generation.service import generate_shots
 
     if args.jobs is not None and args.jobs < 1:
         raise CliError("--jobs must be at least 1", EXIT_USAGE)
-    document = open_document(args.project)
+    document = open_document_for_writing(args.project, wait=args.wait)
     shots = select_shots(document.project, args.shots)
     try:
         with progress_bar() as progress:
@@ -54,12 +60,28 @@ def cmd_generate(args: argparse.Namespace) -> int:
             progress.update(task, completed=len(shots), status="")
     except UnknownGenerator as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
-    if report.generated or report.cached or report.failed:
+    except KeyboardInterrupt:  # a second interrupt while winding down: still keep what finished
+        _save_finished(document)
+        raise
+    if document.dirty:
         document.save()
     console.print(report.summary() + f" in {report.seconds:.1f} s")
     for number, error in report.failed:
-        console.print(f"  shot {number}: {error}", markup=False)
+        setup = " (setup problem, no take recorded)" if number in report.setup_failures else ""
+        console.print(f"  shot {number}: {error}{setup}", markup=False)
+    if report.interrupted:
+        console_err.print("interrupted: the takes that finished were saved", highlight=False)
+        return EXIT_INTERRUPTED
     return EXIT_FAILURE if report.failed or report.cancelled else EXIT_OK
+
+
+def _save_finished(document) -> None:  # noqa: ANN001
+    """Best-effort save of the takes recorded before an interrupt (their files exist already)."""
+    if document.dirty:
+        try:
+            document.save()
+        except Exception as exc:  # noqa: BLE001 - report, then let the interrupt finish the exit
+            console_err.print(f"error: could not save the finished takes: {exc}", markup=False, highlight=False)
 
 
 def cmd_generators(args: argparse.Namespace) -> int:

@@ -6,7 +6,15 @@ import argparse
 import time
 from pathlib import Path
 
-from .common import EXIT_OK, EXIT_USAGE, CliError, console, open_document, progress_bar
+from .common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+    add_wait_flag,
+    console,
+    open_document_for_writing,
+    progress_bar,
+)
 from .project_cmds import parse_size
 
 
@@ -21,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-slate", action="store_true", help="no title slate before the first shot")
     p.add_argument("--music", help="a music bed (looped or trimmed, ducked under dialogue)")
     p.add_argument("--jobs", type=int, help="parallel generation jobs")
+    add_wait_flag(p)
     p.set_defaults(func=cmd_render)
 
 
@@ -35,7 +44,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     music = Path(args.music) if args.music else None
     if music is not None and not music.is_file():
         raise CliError(f"{music}: music file not found", EXIT_USAGE)
-    document = open_document(args.project)
+    document = open_document_for_writing(args.project, wait=args.wait)
     width = height = None
     if args.size:
         width, height = parse_size(args.size)

@@ -278,12 +278,13 @@ class GenerationService:
              jobs: int | None) -> None:
         events: queue.Queue[JobEvent] = queue.Queue()
         outputs: dict[str, Path] = {}  # job id -> the partial file only that job writes
+        ended: set[str] = set()  # job ids whose worker reported a final state
         try:
-            self._run_batch(handle, planned, emit, jobs, events, outputs)
+            self._run_batch(handle, planned, emit, jobs, events, outputs, ended)
         except BaseException as exc:  # noqa: BLE001 - must become failed shots, never vanish
             handle.error = f"generation stopped by an internal error: {type(exc).__name__}: {exc}"
             traceback.print_exc(file=sys.stderr)
-            self._abandon(handle, events, outputs)
+            self._abandon(handle, events, outputs, ended)
             for item in planned:
                 if item.shot_id not in handle.outcomes:
                     self._fail_safely(handle, emit, item, handle.error)
@@ -293,11 +294,12 @@ class GenerationService:
                     self._routes.pop(job_id, None)
             handle._done.set()
 
-    def _abandon(self, handle: BatchHandle, events: queue.Queue[JobEvent], outputs: dict[str, Path]) -> None:
+    def _abandon(self, handle: BatchHandle, events: queue.Queue[JobEvent], outputs: dict[str, Path],
+                 ended: set[str]) -> None:
         """Cancel this batch's unfinished jobs, let them stop, then remove their partial files."""
         with contextlib.suppress(Exception):
             handle.cancel()
-        pending = {job_id for job_id in outputs if job_id not in self._finished_jobs(handle)}
+        pending = set(outputs) - ended
         deadline = time.monotonic() + self.ABANDON_WAIT
         while pending and time.monotonic() < deadline:
             try:
@@ -311,10 +313,6 @@ class GenerationService:
                 with contextlib.suppress(OSError):
                     output.unlink()
 
-    @staticmethod
-    def _finished_jobs(handle: BatchHandle) -> set[str]:
-        return {handle._job_ids[s] for s in handle.outcomes if s in handle._job_ids}
-
     def _fail_safely(self, handle: BatchHandle, emit: Callable[[BatchEvent], None], item: PlannedJob,
                      error: str) -> None:
         """Record ``item`` as failed even when recording or reporting itself goes wrong."""
@@ -325,7 +323,8 @@ class GenerationService:
                                                                  None, error))
 
     def _run_batch(self, handle: BatchHandle, planned: list[PlannedJob], emit: Callable[[BatchEvent], None],
-                   jobs: int | None, events: queue.Queue[JobEvent], outputs: dict[str, Path]) -> None:
+                   jobs: int | None, events: queue.Queue[JobEvent], outputs: dict[str, Path],
+                   ended: set[str]) -> None:
         by_job: dict[str, PlannedJob] = {}
         to_generate = []
         for item in planned:
@@ -375,6 +374,7 @@ class GenerationService:
                 emit(BatchEvent(item.shot_id, item.shot_number, event.state, event.fraction, event.message))
                 continue
             remaining.discard(event.job_id)
+            ended.add(event.job_id)
             if event.state == JobState.DONE and event.result is not None:
                 try:
                     clip = self.cache.put(item.request_hash, Path(event.result.path))

@@ -3,6 +3,10 @@
 The generation service runs its batch on its own thread and generation itself in worker
 processes; its events arrive here through a Qt signal (queued to the UI thread), where finished
 takes are recorded on the project with a model command. The UI thread never generates.
+
+The controller keeps ONE service for the open project across batches (worker processes and a
+loaded model are reused, a second Generate click queues into the same executor, GPU jobs never
+overlap) and shuts it down when the project closes or the app exits.
 """
 
 from __future__ import annotations
@@ -66,7 +70,18 @@ class GenerationController(QObject):
         self.batches: list[BatchHandle] = []
         self.generator_id: str | None = None  # None: the project's generator
         self.jobs: int | None = None
+        self._service: GenerationService | None = None
         self._event.connect(self._on_event)
+
+    def service(self) -> GenerationService:
+        """The project's long-lived service (made on first use, remade if the bundle moved)."""
+        root = self.session.document.paths.root
+        if self._service is not None and self._service.paths.root != root:
+            self._service.shutdown()
+            self._service = None
+        if self._service is None:
+            self._service = GenerationService(root)
+        return self._service
 
     @property
     def running(self) -> bool:
@@ -82,8 +97,8 @@ class GenerationController(QObject):
         shots = project.all_shots() if shot_ids is None else [project.shot(i) for i in shot_ids]
         shots = [s for s in shots if self.entries.get(s.id) is None or self.entries[s.id].finished is not None
                  or self.entries[s.id].state in ("done", "failed", "cancelled")]
-        service = GenerationService(document.paths.root)
         try:
+            service = self.service()
             planned = service.plan(project, shots, self.generator_id, reroll)
         except Exception as exc:  # noqa: BLE001 - unknown generator, bad reference path...
             self.session.message.emit(f"Can't generate: {exc}")
@@ -150,9 +165,13 @@ class GenerationController(QObject):
         self.updated.emit()
 
     def shutdown(self, timeout: float = 10.0) -> None:
+        """Cancel every batch and stop the service's worker processes (project close, app exit)."""
         self.cancel_all()
         for batch in self.batches:
             batch.wait(timeout)
+        if self._service is not None:
+            self._service.shutdown(timeout)
+            self._service = None
 
 
 class QueuePanel(QWidget):

@@ -117,9 +117,16 @@ class ProjectSession(QObject):
         except (OSError, ProjectError) as exc:
             self.message.emit(f"Save failed: {exc}")
             return False
+        if self.document.lock is None:
+            self.document.try_acquire_lock()  # a first save (or a freed lock): hold it from now on
         self.message.emit(f"Saved {path}")
         self._emit("saved")
         return True
+
+    def close(self) -> None:
+        """The project is being closed: stop autosaving and let other processes write it."""
+        self.autosave_timer.stop()
+        self.document.release_lock()
 
     def autosave(self) -> Path | None:
         try:
@@ -133,12 +140,19 @@ class ProjectSession(QObject):
 
     @staticmethod
     def open(path: Path | str, use_recovery: bool | None = None) -> Document:
-        """Open a bundle; with ``use_recovery`` True, load the autosave instead (kept dirty)."""
+        """Open a bundle; with ``use_recovery`` True, load the autosave instead (kept dirty).
+
+        The bundle's lock is held while the project is open; when another process holds it the
+        document opens read-only (``document.read_only`` names the holder; saving is refused).
+        """
         root = bundle_path_for(path)
         if use_recovery and recovery_available(root):
             document = Document(load_recovery(root), root)
             document.history.mark_unsaved()  # recovered content is not what the file holds
-            return document
-        if use_recovery is False:
-            discard_recovery(root)
-        return Document.open(root)
+            document.remember_disk_state()
+        else:
+            if use_recovery is False:
+                discard_recovery(root)
+            document = Document.open(root)
+        document.try_acquire_lock()
+        return document
