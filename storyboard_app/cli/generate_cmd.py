@@ -68,7 +68,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     console.print(report.summary() + f" in {report.seconds:.1f} s")
     for number, error in report.failed:
         setup = " (setup problem, no take recorded)" if number in report.setup_failures else ""
-        console.print(f"  shot {number}: {error}{setup}", markup=False)
+        console.print(f"  shot {number}: {error}{setup}", markup=False, soft_wrap=True)
     if report.interrupted:
         console_err.print("interrupted: the takes that finished were saved", highlight=False)
         return EXIT_INTERRUPTED
