@@ -38,6 +38,8 @@ class ProjectSession(QObject):
         self.playhead = 0
         self.job_states: dict[str, str] = {}
         self._was_dirty = False
+        if document.bundle is not None and document.bundle.is_dir():
+            document.try_acquire_lock()  # held while open; read-only (with the holder) if taken
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
 
@@ -154,5 +156,4 @@ class ProjectSession(QObject):
             if use_recovery is False:
                 discard_recovery(root)
             document = Document.open(root)
-        document.try_acquire_lock()
         return document
