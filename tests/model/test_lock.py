@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from storyboard_app.model import Document
-from storyboard_app.model.lock import LOCK_FILE, ProjectLocked, acquire, held_lock, host_name, read_holder
+from storyboard_app.model.lock import (
+    LOCK_FILE,
+    ProjectLocked,
+    acquire,
+    held_lock,
+    host_name,
+    read_holder,
+)
 from storyboard_app.model.ondisk import ProjectChangedOnDisk
 
 HOLD = textwrap.dedent("""
