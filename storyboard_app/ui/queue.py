@@ -85,7 +85,12 @@ class GenerationController(QObject):
 
     @property
     def running(self) -> bool:
-        return any(not b.finished for b in self.batches)
+        """A batch still works, or its last outcomes are posted but not yet handled here (the
+        batch thread finishes right after posting them; until they arrive, badges still lag)."""
+        if any(not b.finished for b in self.batches):
+            return True
+        return any(e.finished is None and e.batch is not None and e.shot_id in e.batch.outcomes
+                   for e in self.entries.values())
 
     def generate(self, shot_ids: list[str] | None = None, only_changed: bool = False, reroll: bool = False) -> int:
         """Queue generation for shots (None: all). Returns how many jobs were queued."""
