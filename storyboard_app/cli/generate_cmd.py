@@ -45,6 +45,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise CliError("--jobs must be at least 1", EXIT_USAGE)
     document = open_document_for_writing(args.project, wait=args.wait)
     shots = select_shots(document.project, args.shots)
+    before = _done_takes(document)
     try:
         with progress_bar() as progress:
             task = progress.add_task("generating", total=len(shots), status="")
@@ -60,28 +61,35 @@ def cmd_generate(args: argparse.Namespace) -> int:
             progress.update(task, completed=len(shots), status="")
     except UnknownGenerator as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
-    except KeyboardInterrupt:  # a second interrupt while winding down: still keep what finished
-        _save_finished(document)
-        raise
+    except KeyboardInterrupt:  # Ctrl-C / SIGTERM: the batch has wound down; keep what finished
+        saved = _save_finished(document, before)
+        console_err.print(f"interrupted: {saved} finished take(s) saved", highlight=False)
+        return EXIT_INTERRUPTED
     if document.dirty:
         document.save()
     console.print(report.summary() + f" in {report.seconds:.1f} s")
     for number, error in report.failed:
         setup = " (setup problem, no take recorded)" if number in report.setup_failures else ""
         console.print(f"  shot {number}: {error}{setup}", markup=False, soft_wrap=True)
-    if report.interrupted:
-        console_err.print("interrupted: the takes that finished were saved", highlight=False)
-        return EXIT_INTERRUPTED
     return EXIT_FAILURE if report.failed or report.cancelled else EXIT_OK
 
 
-def _save_finished(document) -> None:  # noqa: ANN001
-    """Best-effort save of the takes recorded before an interrupt (their files exist already)."""
-    if document.dirty:
-        try:
-            document.save()
-        except Exception as exc:  # noqa: BLE001 - report, then let the interrupt finish the exit
-            console_err.print(f"error: could not save the finished takes: {exc}", markup=False, highlight=False)
+def _done_takes(document) -> int:  # noqa: ANN001
+    from ..model import TakeStatus
+
+    return sum(1 for shot in document.project.all_shots() for take in shot.takes if take.status == TakeStatus.DONE)
+
+
+def _save_finished(document, before: int) -> int:  # noqa: ANN001
+    """Save the takes recorded before an interrupt (their files exist already); how many."""
+    if not document.dirty:
+        return 0
+    try:
+        document.save()
+    except Exception as exc:  # noqa: BLE001 - report, then finish the interrupted exit
+        console_err.print(f"error: could not save the finished takes: {exc}", markup=False, highlight=False)
+        return 0
+    return _done_takes(document) - before
 
 
 def cmd_generators(args: argparse.Namespace) -> int:

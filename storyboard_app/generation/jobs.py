@@ -16,7 +16,9 @@ Nothing outlives its parent: each worker gets the read end of a "lifeline" pipe 
 only the parent holds. When the parent exits in any way (kill -9 included) the OS closes that end;
 a watchdog thread in the worker sees end-of-file and kills the worker's own process group, so an
 ffmpeg or a model call running inside it stops too. This works the same on Windows (no signals,
-no ``prctl``), where the worker ends itself with ``os._exit``.
+no ``prctl``), where the worker ends itself with ``os._exit``. (Linux's ``PR_SET_PDEATHSIG`` is
+not used: it fires when the *thread* that started the worker ends, not the process, and its
+SIGKILL would end the worker before it could take its own ffmpeg down.)
 """
 
 from __future__ import annotations

@@ -432,8 +432,6 @@ class GenerationReport:
     cancelled: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (shot number, error)
     seconds: float = 0.0
-    #: the batch was stopped by Ctrl-C / SIGTERM; what finished before is recorded
-    interrupted: bool = False
     #: shot numbers whose failure was a setup problem (in ``failed`` too, but with no take)
     setup_failures: list[str] = field(default_factory=list)
 
@@ -443,14 +441,13 @@ class GenerationReport:
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.cancelled and not self.interrupted
+        return not self.failed and not self.cancelled
 
     def summary(self) -> str:
         reused = self.cached + self.up_to_date
         detail = f" ({self.up_to_date} already the selected take)" if self.up_to_date else ""
         return (f"{self.generated} generated, {reused} from cache{detail}, {len(self.failed)} failed"
-                + (f", {self.cancelled} cancelled" if self.cancelled else "")
-                + (" (interrupted)" if self.interrupted else ""))
+                + (f", {self.cancelled} cancelled" if self.cancelled else ""))
 
     def count(self, event: BatchEvent | ShotOutcome) -> None:
         match event.outcome:
@@ -483,8 +480,9 @@ def generate_shots(
 
     Without ``service`` a temporary one is made and shut down before returning. A
     ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM turned into one by the CLI) cancels the batch, waits
-    for it to wind down while recording what finished, and returns with ``interrupted`` set; a
-    second interrupt while winding down propagates (the takes recorded so far stay recorded).
+    for it to wind down while recording the takes that finished on ``document``, and is then
+    re-raised, so every caller stops (the CLI saves the recorded takes; ``render`` exports
+    nothing). A second interrupt while winding down propagates at once.
     """
     started = time.monotonic()
     own_service = service is None
@@ -497,25 +495,34 @@ def generate_shots(
         counted: set[str] = set()
         try:
             _collect(handle, events, document, report, counted, on_event, cancelled)
-        except KeyboardInterrupt:
-            report.interrupted = True
+        except KeyboardInterrupt:  # wind down, keep what finished, then let the caller stop
             handle.cancel()
             _collect(handle, events, document, report, counted, on_event, None)
+            handle.wait()
+            _reconcile(handle, document, report, counted)
+            raise
         handle.wait()
-        for item in planned:  # every planned shot has an outcome, even if its event was lost
-            if item.shot_id in counted:
-                continue
-            outcome = handle.outcomes.get(item.shot_id) or ShotOutcome(
-                item.shot_id, item.shot_number, "failed", None, handle.error or "no outcome was reported")
-            if outcome.take is not None:
-                with contextlib.suppress(KeyError):
-                    document.apply(record_take(document.project, outcome.shot_id, outcome.take))
-            report.count(outcome)
+        _reconcile(handle, document, report, counted)
     finally:
         if own_service:
             service.shutdown()
     report.seconds = time.monotonic() - started
     return report
+
+
+def _reconcile(handle: BatchHandle, document: Document, report: GenerationReport, counted: set[str]) -> None:
+    """Every planned shot gets an outcome in the report (and its take recorded), even when its
+    event was lost (an interrupt landed while it was being handled)."""
+    for item in handle.planned:
+        if item.shot_id in counted:
+            continue
+        counted.add(item.shot_id)
+        outcome = handle.outcomes.get(item.shot_id) or ShotOutcome(
+            item.shot_id, item.shot_number, "failed", None, handle.error or "no outcome was reported")
+        if outcome.take is not None:
+            with contextlib.suppress(KeyError):
+                document.apply(record_take(document.project, outcome.shot_id, outcome.take))
+        report.count(outcome)
 
 
 def _collect(handle: BatchHandle, events: queue.Queue[BatchEvent], document: Document, report: GenerationReport,

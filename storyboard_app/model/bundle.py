@@ -339,6 +339,9 @@ class Document:
         except ProjectLocked as exc:
             self.read_only = exc.summary()
             return False
+        except OSError as exc:  # a read-only folder: nothing can be saved, say why
+            self.read_only = str(exc)
+            return False
         return True
 
     def release_lock(self) -> None:

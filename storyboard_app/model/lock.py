@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import json
 import os
 import socket
@@ -109,6 +110,14 @@ class ProjectLocked(ProjectError):
         hint = ("wait for it (--wait), or close it" if holder is None or holder.on_this_host else
                 f"wait for it (--wait), or delete {lock_file} if that process no longer runs")
         super().__init__([Problem(str(lock_file), "$", f"the project is in use by {who}; {hint}")])
+
+
+class BundleNotWritable(PermissionError):
+    """The bundle's folder cannot be written at all (read-only media, permissions): no lock can
+    be taken and nothing could be saved; said once, clearly, before any work starts."""
+
+    def __init__(self, bundle: Path, reason: str):
+        super().__init__(f"{bundle}: the project folder is not writable ({reason}); nothing can be saved there")
 
 
 def read_holder(lock_file: Path) -> LockHolder | None:
@@ -210,6 +219,10 @@ def _try_create(bundle: Path, program: str | None) -> tuple[ProjectLock | None, 
                 return None, holder
             _take_over(lock_file, holder)
             continue
+        except OSError as exc:
+            if isinstance(exc, PermissionError) or exc.errno == errno.EROFS:
+                raise BundleNotWritable(bundle, exc.strerror or "permission denied") from None
+            raise
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump({"pid": me.pid, "host": me.host, "since": me.since, "program": me.program}, fh)
             fh.flush()

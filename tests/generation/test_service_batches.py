@@ -131,3 +131,20 @@ def test_the_scheduler_wakes_up_without_raw_writes_to_a_pipe_handle(make_documen
     monkeypatch.setattr(jobs_module, "os", fake_os)
     doc = make_document(["market at night", "alley"])
     assert generate_shots(doc, jobs=1).generated == 2
+
+
+def test_an_interrupt_records_what_finished_then_stops_the_caller(make_document, fake_generator):
+    doc = make_document(["quick", "slow b", "slow c"], generator=fake_generator)
+    interrupted = []
+
+    def on_event(event):  # noqa: ANN001 - Ctrl-C arrives right after the first shot finished
+        if event.outcome == "generated" and not interrupted:
+            interrupted.append(event.shot_id)
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        generate_shots(doc, jobs=1, on_event=on_event)
+    first, *rest = doc.project.all_shots()
+    assert interrupted == [first.id] and first.selected_take.status == TakeStatus.DONE
+    assert all(s.takes == [] for s in rest)  # cancelled, not failed
+    assert partials(doc.paths.root) == []

@@ -149,3 +149,21 @@ def test_a_document_holding_the_lock_saves_while_others_are_refused(bundle):
     finally:
         doc.release_lock()
     assert not (bundle / LOCK_FILE).exists()
+
+
+def test_a_read_only_bundle_is_one_clear_error_not_a_lock_fault(bundle, monkeypatch):
+    from storyboard_app.model import lock as lock_module
+    from storyboard_app.model.lock import BundleNotWritable
+
+    real_open = os.open
+
+    def read_only_open(path, flags, *args):  # noqa: ANN001, ANN002 - a folder we may not write
+        if str(path).endswith(LOCK_FILE) and flags & os.O_CREAT:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(lock_module.os, "open", read_only_open)
+    with pytest.raises(BundleNotWritable, match="p.sbproj: the project folder is not writable"):
+        acquire(bundle)
+    doc = Document.open(bundle)
+    assert not doc.try_acquire_lock() and "not writable" in doc.read_only
