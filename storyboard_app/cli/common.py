@@ -46,13 +46,21 @@ def open_document_for_writing(path: str | Path, wait: bool = False) -> Document:
 
     Another process holding the lock is an error naming it (exit 1), unless ``wait``: then this
     waits for the lock. The lock is taken before reading, so what is loaded is the latest save.
+    A folder this process cannot write is opened unlocked with ``read_only`` set.
     """
     root = bundle_path_for(path)
     if not root.is_dir():
         return Document.open(root)  # the usual "not a project bundle" error
-    from ..model.lock import acquire
+    from ..model.lock import BundleNotWritable, acquire
 
-    lock = acquire(root, wait=wait)
+    try:
+        lock = acquire(root, wait=wait)
+    except BundleNotWritable as exc:
+        # Nothing can be written there, by this process at least: no lock to take. Commands that
+        # only read (a render with nothing to generate) still work; a save says why it cannot.
+        document = Document.open(root)
+        document.read_only = str(exc)
+        return document
     try:
         document = Document.open(root)
     except BaseException:

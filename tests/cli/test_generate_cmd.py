@@ -219,3 +219,23 @@ def test_sigterm_mid_generate_saves_the_finished_shots_and_stops_the_workers(tmp
     assert shots[2].takes == []  # an interrupted shot is cancelled, not failed
     assert not (bundle / ".lock").exists()
     assert not [p for p in bundle.rglob("*") if ".part" in p.name]
+
+
+def test_an_unwritable_bundle_opens_unlocked_and_a_save_says_why(tmp_path, monkeypatch):
+    from storyboard_app.cli.common import open_document_for_writing
+    from storyboard_app.model import lock as lock_module
+    from storyboard_app.model.lock import BundleNotWritable
+
+    bundle = make_bundle(tmp_path, ["a"])
+    real_open = os.open
+
+    def read_only_open(path, flags, *args):  # noqa: ANN001, ANN002
+        if str(path).endswith(".lock") and flags & os.O_CREAT:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(lock_module.os, "open", read_only_open)
+    document = open_document_for_writing(bundle)  # a render with nothing to generate still works
+    assert document.lock is None and "not writable" in document.read_only
+    with pytest.raises(BundleNotWritable, match="nothing can be saved there"):
+        document.save()
