@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from storyboard_app.generation.protocol import GenerationError
+from storyboard_app.generation.protocol import GenerationError, GeneratorSetupError
 
 from .presets import ANIMATEDIFF_BASE, PRESETS
 
@@ -45,7 +45,7 @@ def model_present(source: str) -> bool:
 
 
 def missing_model_error(source: str) -> GenerationError:
-    return GenerationError(
+    return GeneratorSetupError(
         f"model {source!r} is not available locally. Download it once with "
         f"`huggingface-cli download {source}` (or `hf download {source}`), or set the generator's "
         f"'model' setting to a local folder saved with save_pretrained."

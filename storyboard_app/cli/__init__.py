@@ -8,12 +8,15 @@ Errors print as one line; ``--debug`` shows the traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 from .. import __version__
-from .common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError, console_err
+from .common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CliError, console_err
 
 # CliError is re-exported so callers can catch CLI failures without knowing the module layout.
 __all__ = ["COMMAND_MODULES", "CliError", "build_parser", "main"]
@@ -60,19 +63,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return int(args.func(args) or EXIT_OK)
+        with _sigterm_as_interrupt():
+            return int(args.func(args) or EXIT_OK)
     except KeyboardInterrupt:
         console_err.print("[yellow]interrupted[/]")
-        return EXIT_FAILURE
+        return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the one place that turns errors into exit codes
         if args.debug:
             raise
         from ..model import ProjectError
 
-        code = EXIT_USAGE if isinstance(exc, ProjectError) else getattr(exc, "exit_code", EXIT_FAILURE)
+        default = EXIT_USAGE if isinstance(exc, ProjectError) else EXIT_FAILURE
+        code = getattr(exc, "exit_code", default)  # e.g. ProjectLocked: a valid project, exit 1
         message = exc.summary() if isinstance(exc, ProjectError) else str(exc) or type(exc).__name__
         console_err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
         return code
+    finally:
+        from ..model.lock import release_all
+
+        release_all()  # a command's project lock ends with the command
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a service manager, ``kill``) gets the same cleanup as Ctrl-C: KeyboardInterrupt."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

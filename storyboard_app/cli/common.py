@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from ..model import Document, Project, Shot, bundle_path_for
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM (128 + SIGINT, the shell convention)
 
 console = Console(highlight=False)
 console_err = Console(stderr=True, highlight=False)
@@ -35,7 +37,43 @@ class CliError(Exception):
 
 
 def open_document(path: str | Path) -> Document:
+    """Open a project to read it (no lock: reading never waits for a writer)."""
     return Document.open(bundle_path_for(path))
+
+
+def open_document_for_writing(path: str | Path, wait: bool = False) -> Document:
+    """Lock the bundle for this process, then open it; the lock is held until the command ends.
+
+    Another process holding the lock is an error naming it (exit 1), unless ``wait``: then this
+    waits for the lock. The lock is taken before reading, so what is loaded is the latest save.
+    A folder this process cannot write is opened unlocked with ``read_only`` set.
+    """
+    root = bundle_path_for(path)
+    if not root.is_dir():
+        return Document.open(root)  # the usual "not a project bundle" error
+    from ..model.lock import BundleNotWritable, acquire
+
+    try:
+        lock = acquire(root, wait=wait)
+    except BundleNotWritable as exc:
+        # Nothing can be written there, by this process at least: no lock to take. Commands that
+        # only read (a render with nothing to generate) still work; a save says why it cannot.
+        document = Document.open(root)
+        document.read_only = str(exc)
+        return document
+    try:
+        document = Document.open(root)
+    except BaseException:
+        lock.release()
+        raise
+    document.lock = lock
+    return document
+
+
+def add_wait_flag(parser: argparse.ArgumentParser) -> None:
+    """``--wait``: wait for another process that writes the project instead of failing."""
+    parser.add_argument("--wait", action="store_true",
+                        help="if another process is writing this project, wait for it instead of failing")
 
 
 def select_shots(project: Project, spec: str | None) -> list[Shot]:

@@ -9,11 +9,14 @@ from rich.table import Table
 from ..model import Shot
 from .common import (
     EXIT_FAILURE,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
     CliError,
+    add_wait_flag,
     console,
-    open_document,
+    console_err,
+    open_document_for_writing,
     progress_bar,
     select_shots,
 )
@@ -26,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--generator", help="generator id (default: the project's generator)")
     p.add_argument("--reroll", action="store_true", help="new random seeds (recorded on the takes)")
     p.add_argument("--jobs", type=int, help="parallel jobs for CPU generators (default: CPU count)")
+    add_wait_flag(p)
     p.set_defaults(func=cmd_generate)
 
     p = subparsers.add_parser("generators", help="list installed generators and whether each runs here")
@@ -33,13 +37,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    """Exit 0 only when every shot has a finished take; 1 on any failure or cancel; 130 when
+    interrupted (Ctrl-C or SIGTERM), after saving the takes that finished before the interrupt."""
     from ..generation.registry import UnknownGenerator
     from ..generation.service import generate_shots
 
     if args.jobs is not None and args.jobs < 1:
         raise CliError("--jobs must be at least 1", EXIT_USAGE)
-    document = open_document(args.project)
+    document = open_document_for_writing(args.project, wait=args.wait)
     shots = select_shots(document.project, args.shots)
+    before = _done_takes(document)
     try:
         with progress_bar() as progress:
             task = progress.add_task("generating", total=len(shots), status="")
@@ -58,12 +65,17 @@ def cmd_generate(args: argparse.Namespace) -> int:
             progress.update(task, completed=len(shots), status="")
     except UnknownGenerator as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
+    except KeyboardInterrupt:  # Ctrl-C / SIGTERM: the batch has wound down; keep what finished
+        saved = _save_finished(document, before)
+        console_err.print(f"interrupted: {saved} finished take(s) saved", highlight=False)
+        return EXIT_INTERRUPTED
     unreported = unreported_shots(shots, concluded)
     failed = list(report.failed) + unreported
     console.print(report.summary() + (f", {len(unreported)} without a result" if unreported else "")
                   + f" in {report.seconds:.1f} s")
     for number, error in failed:
-        console.print(f"  shot {number}: {error}", markup=False, soft_wrap=True)
+        setup = " (setup problem, no take recorded)" if number in report.setup_failures else ""
+        console.print(f"  shot {number}: {error}{setup}", markup=False, soft_wrap=True)
     if document.dirty:  # the takes recorded, failed ones included; nothing changed: no write
         document.save()
     # 0 only when every requested shot has a usable take: a batch that stopped early (its
@@ -75,6 +87,24 @@ def unreported_shots(shots: list[Shot], concluded: set[str]) -> list[tuple[str, 
     """(number, reason) for requested shots the batch never concluded (it stopped early)."""
     return [(s.number or s.id, "no result: the generation batch stopped before this shot finished")
             for s in shots if s.id not in concluded]
+
+
+def _done_takes(document) -> int:  # noqa: ANN001
+    from ..model import TakeStatus
+
+    return sum(1 for shot in document.project.all_shots() for take in shot.takes if take.status == TakeStatus.DONE)
+
+
+def _save_finished(document, before: int) -> int:  # noqa: ANN001
+    """Save the takes recorded before an interrupt (their files exist already); how many."""
+    if not document.dirty:
+        return 0
+    try:
+        document.save()
+    except Exception as exc:  # noqa: BLE001 - report, then finish the interrupted exit
+        console_err.print(f"error: could not save the finished takes: {exc}", markup=False, highlight=False)
+        return 0
+    return _done_takes(document) - before
 
 
 def cmd_generators(args: argparse.Namespace) -> int:

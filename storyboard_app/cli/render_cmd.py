@@ -11,9 +11,10 @@ from .common import (
     EXIT_OK,
     EXIT_USAGE,
     CliError,
+    add_wait_flag,
     console,
     console_err,
-    open_document,
+    open_document_for_writing,
     progress_bar,
 )
 from .project_cmds import parse_size
@@ -35,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dialogue-overflow", choices=["fit", "trim", "run-over"], default="fit",
                    help="dialogue longer than its shot: fit (lengthen the shot in the export; the "
                         "default), trim (cut the line at the cut) or run-over (play it over the next shot)")
+    add_wait_flag(p)
     p.set_defaults(func=cmd_render)
 
 
@@ -49,7 +51,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     music = Path(args.music) if args.music else None
     if music is not None and not music.is_file():
         raise CliError(f"{music}: music file not found", EXIT_USAGE)
-    document = open_document(args.project)
+    document = open_document_for_writing(args.project, wait=args.wait)
     width = height = None
     if args.size:
         width, height = parse_size(args.size)

@@ -19,9 +19,10 @@ from .common import (
     EXIT_OK,
     EXIT_USAGE,
     CliError,
+    add_wait_flag,
     console,
     console_err,
-    open_document,
+    open_document_for_writing,
     progress_bar,
     select_shots,
 )
@@ -37,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="extend shots whose voiceover is longer than the shot, then save")
     p.add_argument("--tail", type=int, default=DEFAULT_TAIL_FRAMES,
                    help=f"frames kept after the last line when fitting (default {DEFAULT_TAIL_FRAMES})")
+    add_wait_flag(p)
     p.set_defaults(func=cmd_voice)
 
     p = subparsers.add_parser("voices", help="list the installed voice engines and their voices")
@@ -46,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def cmd_voice(args: argparse.Namespace) -> int:
     if args.tail < 0:
         raise CliError("--tail must not be negative", EXIT_USAGE)
-    doc = open_document(args.project)
+    doc = open_document_for_writing(args.project, wait=args.wait)
     project = doc.project
     shots = select_shots(project, args.shots)
     service = VoiceService(doc.paths)

@@ -14,14 +14,27 @@ never linked as a new take: its shot is generated again. ``validate --deep`` dec
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import re
+import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..files import atomic_output
+from ..files import PARTIAL_MARK, atomic_output
 from ..media.integrity import MediaRecord, measure, quick_problem
 from ..model.bundle import BundlePaths
+from ..model.lock import host_name, pid_alive
+
+#: a partial this old is removed even when its writer cannot be checked (another host, old name)
+STALE_PARTIAL_AGE = 24 * 3600.0
+_OWNER = re.compile(r"\.(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-[0-9a-f]+" + re.escape(PARTIAL_MARK))
+
+
+def _host_tag() -> str:
+    return hashlib.sha1(host_name().encode()).hexdigest()[:8]
 
 CACHE_ENV = "STORYBOARD_CACHE"
 
@@ -94,8 +107,31 @@ class ClipCache:
                 yield path.stem, path
 
     def partial_path(self, request_hash: str) -> Path:
-        from ..files import partial_path_for
-
+        """A partial file for one job: unique, and named after its writer (host tag and pid),
+        so it can later be told apart from the partials of live jobs in other processes."""
         target = self.path_for(request_hash)
         target.parent.mkdir(parents=True, exist_ok=True)
-        return partial_path_for(target)
+        owner = f"{_host_tag()}-{os.getpid()}-{secrets.token_hex(4)}"
+        return target.with_name(f".{target.stem}.{owner}{PARTIAL_MARK}{target.suffix}")
+
+    def sweep_stale_partials(self, max_age: float = STALE_PARTIAL_AGE) -> int:
+        """Remove partials whose writer is gone: a dead process on this host, or any partial
+        older than ``max_age`` seconds. Never one of a live process, so this is safe while other
+        batches (in this process or another) are running. Returns how many were removed."""
+        if not self.root.is_dir():
+            return 0
+        removed = 0
+        now, here = time.time(), _host_tag()
+        for path in self.root.rglob(f".*{PARTIAL_MARK}*"):
+            match = _OWNER.search(path.name)
+            try:
+                old = now - path.stat().st_mtime > max_age
+            except OSError:
+                continue
+            dead = (match is not None and match["host"] == here and int(match["pid"]) != os.getpid()
+                    and not pid_alive(int(match["pid"])))
+            if old or dead:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    removed += 1
+        return removed

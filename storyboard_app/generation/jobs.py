@@ -11,6 +11,14 @@ and other threads, unlike fork) and are kept between jobs, so a loaded model sta
 
 Events are delivered by calling ``on_event`` from the executor's scheduler thread; the GUI
 marshals them to its own thread with a queued signal.
+
+Nothing outlives its parent: each worker gets the read end of a "lifeline" pipe whose write end
+only the parent holds. When the parent exits in any way (kill -9 included) the OS closes that end;
+a watchdog thread in the worker sees end-of-file and kills the worker's own process group, so an
+ffmpeg or a model call running inside it stops too. This works the same on Windows (no signals,
+no ``prctl``), where the worker ends itself with ``os._exit``. (Linux's ``PR_SET_PDEATHSIG`` is
+not used: it fires when the *thread* that started the worker ends, not the process, and its
+SIGKILL would end the worker before it could take its own ffmpeg down.)
 """
 
 from __future__ import annotations
@@ -54,10 +62,15 @@ class Job:
     output: Path  # partial path the worker writes; the caller renames it when done
     timeout: float = 600.0
     concurrency: int = 1  # how many jobs of this generator may run at once
+    #: needs the GPU: at most one GPU job runs at a time in this executor, whatever its batch
+    gpu: bool = False
     state: JobState = JobState.QUEUED
     fraction: float = 0.0
     message: str = ""
     error: str = ""
+    #: the failure is a setup problem (generator not loadable, model or tool missing), not a
+    #: property of this shot: the service reports it without recording a failed take
+    setup_error: bool = False
     result: GenerationResult | None = None
     started: float | None = None
     finished: float | None = None
@@ -91,12 +104,45 @@ class Executor(Protocol):
 # --------------------------------------------------------------------------- worker process
 
 
-def _worker_main(conn: Connection, cancel_event: Any, spec: str) -> None:
+def _is_setup_error(exc: BaseException) -> bool:
+    """A failure of the installation rather than of the shot (see ``GeneratorSetupError``)."""
+    from .protocol import GeneratorSetupError
+
+    return isinstance(exc, GeneratorSetupError) or bool(getattr(exc, "setup_error", False))
+
+
+def _end_own_process_group() -> None:
+    """Kill this worker and everything it started (ffmpeg), then exit; never returns."""
+    import signal
+
+    if hasattr(os, "killpg") and os.getpgrp() == os.getpid():  # only a group this worker leads
+        with contextlib.suppress(OSError):
+            os.killpg(os.getpid(), signal.SIGKILL)
+    os._exit(1)
+
+
+def _watch_lifeline(lifeline: Connection) -> None:
+    """Block until the parent's end of the lifeline closes (the parent is gone), then end."""
+    try:
+        while True:
+            lifeline.recv_bytes()  # nothing is ever sent; returns only on EOF / error
+    except (EOFError, OSError):
+        pass
+    _end_own_process_group()
+
+
+def _worker_main(conn: Connection, cancel_event: Any, spec: str, lifeline: Connection | None = None,
+                 parent_pid: int | None = None) -> None:
     """Runs in the worker process: build the generator once, then serve jobs until told to stop."""
     from .registry import load_generator_class
 
     if hasattr(os, "setsid"):
-        os.setsid()  # own process group: killing the worker also kills the ffmpeg it started
+        with contextlib.suppress(OSError):
+            os.setsid()  # own process group: killing the worker also kills the ffmpeg it started
+    if lifeline is not None:
+        threading.Thread(target=_watch_lifeline, args=(lifeline,), name="lifeline", daemon=True).start()
+    if parent_pid is not None and hasattr(os, "getppid") and os.getppid() != parent_pid:
+        _end_own_process_group()  # the parent died before the watchdog was in place
     try:
         generator = load_generator_class(spec)()
     except BaseException as exc:  # noqa: BLE001
@@ -125,7 +171,7 @@ def _worker_main(conn: Connection, cancel_event: Any, spec: str) -> None:
             detail = str(exc) or type(exc).__name__
             if not isinstance(exc, (RuntimeError, ValueError, OSError)):
                 detail = f"{type(exc).__name__}: {detail}"
-            conn.send(("error", job_id, detail, traceback.format_exc(limit=8)))
+            conn.send(("error", job_id, detail, traceback.format_exc(limit=8), _is_setup_error(exc)))
 
 
 def _kill_group(process: Any) -> None:
@@ -144,6 +190,7 @@ class _Worker:
     process: Any
     conn: Connection
     cancel_event: Any
+    lifeline: Connection | None = None  # the parent's end; closing it ends the worker
     job: Job | None = None
     cancel_requested_at: float | None = None
 
@@ -152,7 +199,8 @@ class _Worker:
 
 
 class LocalProcessExecutor:
-    """Runs jobs in worker processes, at most ``job.concurrency`` at once per generator."""
+    """Runs jobs in worker processes, at most ``job.concurrency`` at once per generator and at
+    most one GPU job at a time, across every batch that submits to this executor."""
 
     CANCEL_GRACE = 2.0  # seconds a worker gets to stop cooperatively before it is killed
 
@@ -162,7 +210,10 @@ class LocalProcessExecutor:
         self._lock = threading.Lock()
         self._queue: list[Job] = []
         self._workers: list[_Worker] = []
+        # Wake-up for the scheduler's wait(): a Connection (works in wait() on every platform) that
+        # is written with send_bytes, never with os.write on its fileno (a Windows pipe handle).
         self._wake_r, self._wake_w = self._ctx.Pipe(duplex=False)
+        self._wake_lock = threading.Lock()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="generation-scheduler", daemon=True)
         self._thread.start()
@@ -200,8 +251,9 @@ class LocalProcessExecutor:
         self.cancel_all()
         self._wake()
         self._thread.join(timeout=10)
-        for worker in list(self._workers):
-            self._stop_worker(worker)
+        with self._lock:
+            for worker in list(self._workers):
+                self._stop_worker(worker)
 
     @property
     def idle(self) -> bool:
@@ -210,11 +262,18 @@ class LocalProcessExecutor:
 
     # --- scheduler thread ---
     def _wake(self) -> None:
-        with contextlib.suppress(OSError):
-            os.write(self._wake_w.fileno(), b"x")
+        with self._wake_lock, contextlib.suppress(OSError, ValueError):
+            self._wake_w.send_bytes(b"x")
+
+    def _drain_wake(self) -> None:
+        with contextlib.suppress(OSError, EOFError, ValueError):
+            while self._wake_r.poll():
+                self._wake_r.recv_bytes()
 
     def _emit(self, job: Job) -> None:
-        event = JobEvent(job.id, job.request.shot_id, job.state, job.fraction, job.message, job.error, job.result)
+        extra = {"setup_error": True} if job.setup_error else {}
+        event = JobEvent(job.id, job.request.shot_id, job.state, job.fraction, job.message, job.error, job.result,
+                         extra)
         try:
             self._on_event(event)
         except Exception:  # noqa: BLE001 - a listener bug must not stop the scheduler
@@ -230,10 +289,12 @@ class LocalProcessExecutor:
                 waitables += [worker.conn, worker.process.sentinel]
             ready = wait(waitables, timeout=0.1)
             if self._wake_r in ready:
-                with contextlib.suppress(OSError):
-                    os.read(self._wake_r.fileno(), 4096)
+                self._drain_wake()
             for worker in busy:
                 self._service(worker, ready)
+        for conn in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                conn.close()
 
     def _dispatch(self) -> None:
         with self._lock:
@@ -241,6 +302,8 @@ class LocalProcessExecutor:
                 running = sum(1 for w in self._workers if w.job is not None and w.job.generator_id == job.generator_id)
                 if running >= max(job.concurrency, 1):
                     continue
+                if job.gpu and any(w.job is not None and w.job.gpu for w in self._workers):
+                    continue  # one model on the GPU at a time, whichever batch asked
                 worker = next((w for w in self._workers if w.job is None and w.spec == job.generator_spec), None)
                 if worker is None:
                     worker = self._spawn(job.generator_spec)
@@ -266,13 +329,16 @@ class LocalProcessExecutor:
 
     def _spawn(self, spec: str) -> _Worker:
         parent, child = self._ctx.Pipe(duplex=True)
+        life_r, life_w = self._ctx.Pipe(duplex=False)
         cancel_event = self._ctx.Event()
         process = self._ctx.Process(
-            target=_worker_main, args=(child, cancel_event, spec), name=f"generator-{spec}", daemon=True
+            target=_worker_main, args=(child, cancel_event, spec, life_r, os.getpid()), name=f"generator-{spec}",
+            daemon=True,
         )
         process.start()
         child.close()
-        worker = _Worker(spec, process, parent, cancel_event)
+        life_r.close()
+        worker = _Worker(spec, process, parent, cancel_event, life_w)
         self._workers.append(worker)
         return worker
 
@@ -286,17 +352,19 @@ class LocalProcessExecutor:
         if worker.process.is_alive():
             _kill_group(worker.process)
             worker.process.join(timeout=5)
-        with contextlib.suppress(OSError):
-            worker.conn.close()
+        for conn in (worker.conn, worker.lifeline):
+            with contextlib.suppress(OSError, AttributeError):
+                conn.close()
         if worker in self._workers:
             self._workers.remove(worker)
 
     def _finish(self, worker: _Worker, state: JobState, error: str = "", result: GenerationResult | None = None,
-                kill: bool = False) -> None:
+                kill: bool = False, setup_error: bool = False) -> None:
         job = worker.job
         assert job is not None
         job.state = state
         job.error = error
+        job.setup_error = setup_error
         job.result = result
         job.finished = time.monotonic()
         if state == JobState.DONE:
@@ -326,10 +394,11 @@ class LocalProcessExecutor:
                         self._finish(worker, JobState.CANCELLED)
                         return
                     elif kind == "error":
-                        self._finish(worker, JobState.FAILED, error=message[2])
+                        setup = bool(message[4]) if len(message) > 4 else False
+                        self._finish(worker, JobState.FAILED, error=message[2], setup_error=setup)
                         return
                     elif kind == "fatal":
-                        self._finish(worker, JobState.FAILED, error=message[2], kill=True)
+                        self._finish(worker, JobState.FAILED, error=message[2], kill=True, setup_error=True)
                         return
             except (EOFError, OSError):
                 pass  # the process died; handled below

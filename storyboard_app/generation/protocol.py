@@ -27,6 +27,15 @@ class GenerationError(RuntimeError):
     """A generation that failed for a reason the user can act on (message shown on the take)."""
 
 
+class GeneratorSetupError(GenerationError):
+    """The generator cannot run on this machine at all (model not installed, tool missing, plugin
+    broken): a property of the installation, not of the shot. Such a failure is reported for the
+    batch but never recorded as a failed take, so fixing the setup leaves nothing stale behind.
+    Other code can mark an exception the same way with a true ``setup_error`` attribute."""
+
+    setup_error = True
+
+
 class CancelToken:
     """Cooperative cancel flag. Backed by any object with ``is_set()`` (threading or
     multiprocessing Event), so the same token works in a thread or in a worker process."""

@@ -10,6 +10,18 @@
    every outcome, failures included, becomes a Take recording its frame count, duration and size.
 3. ``generate_shots`` is the blocking form for the CLI and the exporter: it records the takes on
    the Document on the calling thread (the only thread that edits the project).
+
+One service per open project, long-lived: it owns one executor (so worker processes, and a model
+loaded in them, are reused from batch to batch) and every batch started on it queues into that
+executor, which also enforces GPU concurrency across batches. Each job writes its own partial
+file and only that job removes it; nothing sweeps a shared folder while anything may run (only
+partials left by dead processes are cleaned, see ``ClipCache.sweep_stale_partials``).
+
+A batch always ends with an outcome for every planned shot: an exception inside the batch thread
+turns the shots without an outcome into failures that carry the reason (never a silent
+"0 failed"). A *setup* failure (the generator cannot be loaded, its model or a tool is missing)
+is reported as a failed outcome with ``setup_error`` set and no take: it says nothing about the
+shot, so no permanent FAILED take is recorded for it.
 """
 
 from __future__ import annotations
@@ -17,15 +29,17 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from ..files import copy_media, sweep_partials
+from ..files import copy_media
 from ..media.integrity import MediaRecord, measure, quick_problem
 from ..model import Document, Project, Shot, Take, TakeStatus, new_id
 from ..model.bundle import BundlePaths
@@ -111,6 +125,8 @@ class BatchEvent:
     error: str = ""
     outcome: Outcome | None = None
     take: Take | None = None
+    #: a failure of the setup (not of the shot): no take is recorded for it
+    setup_error: bool = False
 
 
 @dataclass
@@ -120,14 +136,21 @@ class ShotOutcome:
     outcome: Outcome
     take: Take | None = None
     error: str = ""
+    setup_error: bool = False
 
 
 class BatchHandle:
-    """A running batch: cancel it (or one shot), wait for it, read its outcomes."""
+    """A running batch: cancel it (or one shot), wait for it, read its outcomes.
+
+    Cancelling touches only this batch's jobs; other batches on the same service keep running.
+    ``error`` holds the reason when the batch thread itself failed (its remaining shots are then
+    failed outcomes carrying that reason).
+    """
 
     def __init__(self, planned: list[PlannedJob]):
         self.planned = planned
         self.outcomes: dict[str, ShotOutcome] = {}
+        self.error: str = ""
         self._done = threading.Event()
         self._executor: Executor | None = None
         self._job_ids: dict[str, str] = {}  # shot id -> job id
@@ -136,7 +159,8 @@ class BatchHandle:
     def cancel(self) -> None:
         self._cancelled = True
         if self._executor is not None:
-            self._executor.cancel_all()
+            for job_id in list(self._job_ids.values()):
+                self._executor.cancel(job_id)
 
     def cancel_shot(self, shot_id: str) -> None:
         job_id = self._job_ids.get(shot_id)
@@ -155,7 +179,20 @@ class BatchHandle:
         return [self.outcomes[p.shot_id] for p in self.planned if p.shot_id in self.outcomes]
 
 
+class ServiceClosed(RuntimeError):
+    """A batch was started on a generation service that has been shut down."""
+
+
 class GenerationService:
+    """The generation service of one project: plan batches, run them, shut down once.
+
+    Keep one per open project (the GUI keeps it across batches) and call ``shutdown`` when the
+    project closes; it is also a context manager. Batches started on it share one executor.
+    """
+
+    #: how long ``_abandon`` waits for a batch's cancelled jobs to report before removing their files
+    ABANDON_WAIT = 10.0
+
     def __init__(
         self,
         bundle_root: Path | str,
@@ -167,6 +204,13 @@ class GenerationService:
         self.cache = cache or ClipCache(default_cache_root(bundle_root))
         self.executor_factory = executor_factory
         self.timeout = timeout
+        self._lock = threading.Lock()
+        self._executor: Executor | None = None
+        self._routes: dict[str, queue.Queue[JobEvent]] = {}  # job id -> the queue of its batch
+        self._threads: list[threading.Thread] = []
+        self._handles: list[BatchHandle] = []
+        self._closed = False
+        self.cache.sweep_stale_partials()  # only files of dead processes: safe beside live batches
 
     def plan(self, project: Project, shots: Iterable[Shot] | None = None, generator_id: str | None = None,
              reroll: bool = False) -> list[PlannedJob]:
@@ -181,25 +225,112 @@ class GenerationService:
         """Run ``planned`` in the background; ``on_event`` is called from a background thread."""
         handle = BatchHandle(planned)
         emit = on_event or (lambda event: None)
-        sweep_partials(self.cache.root)
         thread = threading.Thread(target=self._run, args=(handle, planned, emit, jobs), name="generation-batch",
                                   daemon=True)
+        with self._lock:
+            if self._closed:
+                raise ServiceClosed("the generation service has been shut down")
+            self._threads = [t for t in self._threads if t.is_alive()]
+            self._handles = [h for h in self._handles if not h.finished]
+            self._threads.append(thread)
+            self._handles.append(handle)
         thread.start()
         return handle
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return any(not h.finished for h in self._handles)
+
+    def shutdown(self, timeout: float = 30.0) -> None:
+        """Cancel every batch, wait for their threads, stop the worker processes. Idempotent."""
+        with self._lock:
+            self._closed = True
+            handles, threads = list(self._handles), list(self._threads)
+        for handle in handles:
+            handle.cancel()
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown()
+
+    def __enter__(self) -> GenerationService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+    def _shared_executor(self) -> Executor:
+        with self._lock:
+            if self._closed:
+                raise ServiceClosed("the generation service has been shut down")
+            if self._executor is None:
+                self._executor = self.executor_factory(self._route)
+            return self._executor
+
+    def _route(self, event: JobEvent) -> None:
+        """Executor events (scheduler thread) go to the queue of the batch that owns the job."""
+        with self._lock:
+            target = self._routes.get(event.job_id)
+        if target is not None:
+            target.put(event)
 
     # --- batch thread ---
     def _run(self, handle: BatchHandle, planned: list[PlannedJob], emit: Callable[[BatchEvent], None],
              jobs: int | None) -> None:
+        events: queue.Queue[JobEvent] = queue.Queue()
+        outputs: dict[str, Path] = {}  # job id -> the partial file only that job writes
+        ended: set[str] = set()  # job ids whose worker reported a final state
         try:
-            self._run_batch(handle, planned, emit, jobs)
+            self._run_batch(handle, planned, emit, jobs, events, outputs, ended)
+        except BaseException as exc:  # noqa: BLE001 - must become failed shots, never vanish
+            handle.error = f"generation stopped by an internal error: {type(exc).__name__}: {exc}"
+            traceback.print_exc(file=sys.stderr)
+            self._abandon(handle, events, outputs, ended)
+            for item in planned:
+                if item.shot_id not in handle.outcomes:
+                    self._fail_safely(handle, emit, item, handle.error)
         finally:
+            with self._lock:
+                for job_id in outputs:
+                    self._routes.pop(job_id, None)
             handle._done.set()
 
+    def _abandon(self, handle: BatchHandle, events: queue.Queue[JobEvent], outputs: dict[str, Path],
+                 ended: set[str]) -> None:
+        """Cancel this batch's unfinished jobs, let them stop, then remove their partial files."""
+        with contextlib.suppress(Exception):
+            handle.cancel()
+        pending = set(outputs) - ended
+        deadline = time.monotonic() + self.ABANDON_WAIT
+        while pending and time.monotonic() < deadline:
+            try:
+                event = events.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if event.state.finished:
+                pending.discard(event.job_id)
+        for job_id, output in outputs.items():
+            if job_id not in pending:  # a job still running owns its file until it stops
+                with contextlib.suppress(OSError):
+                    output.unlink()
+
+    def _fail_safely(self, handle: BatchHandle, emit: Callable[[BatchEvent], None], item: PlannedJob,
+                     error: str) -> None:
+        """Record ``item`` as failed even when recording or reporting itself goes wrong."""
+        try:
+            self._conclude(handle, emit, item, "failed", error=error)
+        except BaseException:  # noqa: BLE001 - the outcome is still recorded below
+            handle.outcomes.setdefault(item.shot_id, ShotOutcome(item.shot_id, item.shot_number, "failed",
+                                                                 None, error))
+
     def _run_batch(self, handle: BatchHandle, planned: list[PlannedJob], emit: Callable[[BatchEvent], None],
-                   jobs: int | None) -> None:
+                   jobs: int | None, events: queue.Queue[JobEvent], outputs: dict[str, Path],
+                   ended: set[str]) -> None:
         by_job: dict[str, PlannedJob] = {}
-        outputs: dict[str, Path] = {}
-        events: queue.Queue[JobEvent] = queue.Queue()
         to_generate = []
         for item in planned:
             if handle._cancelled:
@@ -216,50 +347,58 @@ class GenerationService:
                 to_generate.append(item)
         if not to_generate:
             return
-        executor = self.executor_factory(events.put)
+        executor = self._shared_executor()
         handle._executor = executor
-        try:
-            for item in to_generate:
-                cls = load_generator_class(generator_spec(item.generator_id))
-                caps = cls.capabilities
-                concurrency = 1 if caps.needs_gpu else (caps.max_concurrency or jobs or os.cpu_count() or 1)
-                if jobs and not caps.needs_gpu:
-                    concurrency = max(1, jobs)
-                job = Job(
-                    id=new_id("job"), generator_id=item.generator_id, generator_spec=generator_spec(item.generator_id),
-                    request=item.request, output=self.cache.partial_path(item.request_hash),
-                    timeout=float(item.request.settings.get("timeout", self.timeout)), concurrency=concurrency,
-                )
-                by_job[job.id] = item
-                outputs[job.id] = job.output
-                handle._job_ids[item.shot_id] = job.id
-                executor.submit(job)
-                if handle._cancelled:
-                    executor.cancel(job.id)
-            remaining = set(by_job)
-            while remaining:
-                event = events.get()
-                item = by_job.get(event.job_id)
-                if item is None:
-                    continue
-                if not event.state.finished:
-                    emit(BatchEvent(item.shot_id, item.shot_number, event.state, event.fraction, event.message))
-                    continue
-                remaining.discard(event.job_id)
-                if event.state == JobState.DONE and event.result is not None:
+        for item in to_generate:
+            cls = load_generator_class(generator_spec(item.generator_id))
+            caps = cls.capabilities
+            concurrency = 1 if caps.needs_gpu else (caps.max_concurrency or jobs or os.cpu_count() or 1)
+            if jobs and not caps.needs_gpu:
+                concurrency = max(1, jobs)
+            job = Job(
+                id=new_id("job"), generator_id=item.generator_id, generator_spec=generator_spec(item.generator_id),
+                request=item.request, output=self.cache.partial_path(item.request_hash),
+                timeout=float(item.request.settings.get("timeout", self.timeout)), concurrency=concurrency,
+                gpu=bool(caps.needs_gpu),
+            )
+            by_job[job.id] = item
+            outputs[job.id] = job.output
+            handle._job_ids[item.shot_id] = job.id
+            with self._lock:
+                self._routes[job.id] = events  # before submit: submit already reports "queued"
+            executor.submit(job)
+            if handle._cancelled:
+                executor.cancel(job.id)
+        remaining = set(by_job)
+        while remaining:
+            event = events.get()
+            item = by_job.get(event.job_id)
+            if item is None:
+                continue
+            if not event.state.finished:
+                emit(BatchEvent(item.shot_id, item.shot_number, event.state, event.fraction, event.message))
+                continue
+            remaining.discard(event.job_id)
+            ended.add(event.job_id)
+            if event.state == JobState.DONE and event.result is not None:
+                try:
                     clip = self.cache.put(item.request_hash, Path(event.result.path))
-                    self._conclude(handle, emit, item, "generated", clip=clip, seconds=event.result.seconds)
-                else:
+                except OSError as exc:  # disk full, permissions: this shot fails, the batch goes on
                     with contextlib.suppress(OSError):
-                        outputs[event.job_id].unlink()  # never leave a partial clip behind
-                    self._conclude(handle, emit, item, "cancelled" if event.state == JobState.CANCELLED else "failed",
-                                   error=event.error or "cancelled")
-        finally:
-            executor.shutdown()
-            sweep_partials(self.cache.root)
+                        outputs[event.job_id].unlink()
+                    self._conclude(handle, emit, item, "failed", error=f"could not store the clip: {exc}")
+                    continue
+                self._conclude(handle, emit, item, "generated", clip=clip, seconds=event.result.seconds)
+            else:
+                with contextlib.suppress(OSError):
+                    outputs[event.job_id].unlink()  # this job's own partial; never another's
+                self._conclude(handle, emit, item, "cancelled" if event.state == JobState.CANCELLED else "failed",
+                               error=event.error or "cancelled",
+                               setup_error=bool(event.extra.get("setup_error")))
 
     def _conclude(self, handle: BatchHandle, emit: Callable[[BatchEvent], None], item: PlannedJob,
-                  outcome: Outcome, clip: Path | None = None, error: str = "", seconds: float = 0.0) -> None:
+                  outcome: Outcome, clip: Path | None = None, error: str = "", seconds: float = 0.0,
+                  setup_error: bool = False) -> None:
         take: Take | None = None
         if outcome in ("generated", "cached") and clip is not None:
             take_id = new_id("take")
@@ -267,15 +406,16 @@ class GenerationService:
             copy_media(clip, self.paths.root / relative)
             record = measure(self.paths.root / relative)  # the header's frames and duration, the size
             take = self._take(item, take_id, relative, TakeStatus.DONE, record=record)
-        elif outcome == "failed":
+        elif outcome == "failed" and not setup_error:  # a setup failure is not the shot's: no take
             take = self._take(item, new_id("take"), None, TakeStatus.FAILED, error)
         state = {"generated": JobState.DONE, "cached": JobState.DONE, "up_to_date": JobState.DONE,
                  "failed": JobState.FAILED, "cancelled": JobState.CANCELLED}[outcome]
-        handle.outcomes[item.shot_id] = ShotOutcome(item.shot_id, item.shot_number, outcome, take, error)
+        handle.outcomes[item.shot_id] = ShotOutcome(item.shot_id, item.shot_number, outcome, take, error,
+                                                    setup_error)
         message = {"generated": f"generated in {seconds:.1f} s", "cached": "from cache",
                    "up_to_date": "up to date", "failed": error, "cancelled": "cancelled"}[outcome]
         emit(BatchEvent(item.shot_id, item.shot_number, state, 1.0 if state == JobState.DONE else 0.0,
-                        message, error, outcome, take))
+                        message, error, outcome, take, setup_error))
 
     @staticmethod
     def _take(item: PlannedJob, take_id: str, media: str | None, status: TakeStatus, error: str = "",
@@ -301,16 +441,37 @@ class GenerationReport:
     cancelled: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (shot number, error)
     seconds: float = 0.0
+    #: shot numbers whose failure was a setup problem (in ``failed`` too, but with no take)
+    setup_failures: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return self.generated + self.cached + self.up_to_date + self.cancelled + len(self.failed)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.cancelled
 
     def summary(self) -> str:
         reused = self.cached + self.up_to_date
         detail = f" ({self.up_to_date} already the selected take)" if self.up_to_date else ""
         return (f"{self.generated} generated, {reused} from cache{detail}, {len(self.failed)} failed"
                 + (f", {self.cancelled} cancelled" if self.cancelled else ""))
+
+    def count(self, event: BatchEvent | ShotOutcome) -> None:
+        match event.outcome:
+            case "generated":
+                self.generated += 1
+            case "cached":
+                self.cached += 1
+            case "up_to_date":
+                self.up_to_date += 1
+            case "cancelled":
+                self.cancelled += 1
+            case "failed":
+                self.failed.append((event.shot_number, event.error))
+                if event.setup_error:
+                    self.setup_failures.append(event.shot_number)
 
 
 def generate_shots(
@@ -324,13 +485,59 @@ def generate_shots(
     cancelled: Callable[[], bool] | None = None,
     service: GenerationService | None = None,
 ) -> GenerationReport:
-    """Generate (or reuse) takes for ``shots`` and record them on ``document``. Saves nothing."""
+    """Generate (or reuse) takes for ``shots`` and record them on ``document``. Saves nothing.
+
+    Without ``service`` a temporary one is made and shut down before returning. A
+    ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM turned into one by the CLI) cancels the batch, waits
+    for it to wind down while recording the takes that finished on ``document``, and is then
+    re-raised, so every caller stops (the CLI saves the recorded takes; ``render`` exports
+    nothing). A second interrupt while winding down propagates at once.
+    """
     started = time.monotonic()
+    own_service = service is None
     service = service or GenerationService(document.paths.root)
-    planned = service.plan(document.project, shots, generator_id, reroll)
-    events: queue.Queue[BatchEvent] = queue.Queue()
-    handle = service.start(planned, events.put, jobs=jobs)
-    report = GenerationReport()
+    try:
+        planned = service.plan(document.project, shots, generator_id, reroll)
+        events: queue.Queue[BatchEvent] = queue.Queue()
+        handle = service.start(planned, events.put, jobs=jobs)
+        report = GenerationReport()
+        counted: set[str] = set()
+        try:
+            _collect(handle, events, document, report, counted, on_event, cancelled)
+        except KeyboardInterrupt:  # wind down, keep what finished, then let the caller stop
+            handle.cancel()
+            _collect(handle, events, document, report, counted, on_event, None)
+            handle.wait()
+            _reconcile(handle, document, report, counted)
+            raise
+        handle.wait()
+        _reconcile(handle, document, report, counted)
+    finally:
+        if own_service:
+            service.shutdown()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _reconcile(handle: BatchHandle, document: Document, report: GenerationReport, counted: set[str]) -> None:
+    """Every planned shot gets an outcome in the report (and its take recorded), even when its
+    event was lost (an interrupt landed while it was being handled)."""
+    for item in handle.planned:
+        if item.shot_id in counted:
+            continue
+        counted.add(item.shot_id)
+        outcome = handle.outcomes.get(item.shot_id) or ShotOutcome(
+            item.shot_id, item.shot_number, "failed", None, handle.error or "no outcome was reported")
+        if outcome.take is not None:
+            with contextlib.suppress(KeyError):
+                document.apply(record_take(document.project, outcome.shot_id, outcome.take))
+        report.count(outcome)
+
+
+def _collect(handle: BatchHandle, events: queue.Queue[BatchEvent], document: Document, report: GenerationReport,
+             counted: set[str], on_event: Callable[[BatchEvent], None] | None,
+             cancelled: Callable[[], bool] | None) -> None:
+    """Record the batch's final outcomes on ``document`` (this thread) until the batch finishes."""
     cancel_sent = False
     while True:
         if cancelled is not None and not cancel_sent and cancelled():
@@ -340,26 +547,14 @@ def generate_shots(
             event = events.get(timeout=0.1)
         except queue.Empty:
             if handle.finished and events.empty():
-                break
+                return
             continue
         if on_event is not None:
             on_event(event)
-        if event.outcome is None:
+        if event.outcome is None or event.shot_id in counted:
             continue
+        counted.add(event.shot_id)
         if event.take is not None:
             with contextlib.suppress(KeyError):
                 document.apply(record_take(document.project, event.shot_id, event.take))
-        match event.outcome:
-            case "generated":
-                report.generated += 1
-            case "cached":
-                report.cached += 1
-            case "up_to_date":
-                report.up_to_date += 1
-            case "cancelled":
-                report.cancelled += 1
-            case "failed":
-                report.failed.append((event.shot_number, event.error))
-    handle.wait()
-    report.seconds = time.monotonic() - started
-    return report
+        report.count(event)

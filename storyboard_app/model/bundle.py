@@ -28,6 +28,8 @@ from typing import Any
 
 from ..files import fsync_file
 from .history import History
+from .lock import ProjectLock, ProjectLocked, acquire
+from .ondisk import FileStamp, ProjectChangedOnDisk
 from .trash import restore_referenced, trash_unreferenced_takes
 from .types import Project
 from .validation import (
@@ -321,16 +323,57 @@ class Document:
 
     The GUI and the CLI both edit through ``Document.apply`` so that edits, undo and the dirty
     flag behave the same everywhere.
+
+    Two writers: ``save`` holds the bundle's lock (``model.lock``) while it writes, and refuses
+    (``ProjectChangedOnDisk``) when ``project.json`` changed on disk since this document loaded
+    or last saved it. A long-lived writer (the GUI, a CLI command) holds the lock for its whole
+    session with ``acquire_lock``; ``read_only`` then says why it could not.
     """
 
     project: Project
     bundle: Path | None = None
     history: History = field(default_factory=History)
+    #: what project.json held when this document loaded or last saved it (None: never read)
+    disk_stamp: FileStamp | None = field(default=None, compare=False, repr=False)
+    lock: ProjectLock | None = field(default=None, compare=False, repr=False)
+    #: why this document may not be written (another process holds the lock); "" when writable
+    read_only: str = field(default="", compare=False)
 
     @classmethod
     def open(cls, bundle: Path | str) -> Document:
         path = bundle_path_for(bundle)
-        return cls(load_project(path), path)
+        stamp = FileStamp.of(BundlePaths(path).project_file)  # before reading: a change in between is caught
+        document = cls(load_project(path), path)
+        document.disk_stamp = stamp
+        return document
+
+    def remember_disk_state(self) -> None:
+        """Take what project.json holds now as the base for the next save (after a recovery)."""
+        self.disk_stamp = FileStamp.of(self.paths.project_file) if self.bundle is not None else None
+
+    def acquire_lock(self, wait: bool = False, timeout: float | None = None) -> ProjectLock:
+        """Hold the bundle's lock until ``release_lock`` (raises ``ProjectLocked``)."""
+        if self.lock is None or not self.lock.held:
+            self.lock = acquire(self.paths.root, wait=wait, timeout=timeout)
+        self.read_only = ""
+        return self.lock
+
+    def try_acquire_lock(self) -> bool:
+        """Hold the lock if free; otherwise become read-only with the holder as the reason."""
+        try:
+            self.acquire_lock()
+        except ProjectLocked as exc:
+            self.read_only = exc.summary()
+            return False
+        except OSError as exc:  # a read-only folder: nothing can be saved, say why
+            self.read_only = str(exc)
+            return False
+        return True
+
+    def release_lock(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     @property
     def paths(self) -> BundlePaths:
@@ -352,19 +395,36 @@ class Document:
         return self.history.dirty
 
     def save(self, bundle: Path | str | None = None) -> Path:
-        """Save in place, or "Save As" to a new bundle (media is copied along; cache is not)."""
+        """Save in place, or "Save As" to a new bundle (media is copied along; cache is not).
+
+        Raises ``ProjectLocked`` when another process holds the bundle's lock and
+        ``ProjectChangedOnDisk`` when project.json changed since this document read it.
+        """
         if bundle is not None:
             new_root = bundle_path_for(bundle)
-            if self.bundle is not None and new_root.resolve() != self.bundle.resolve():
-                old_media = BundlePaths(self.bundle).media
-                if old_media.is_dir():
-                    shutil.copytree(old_media, BundlePaths(new_root).media, dirs_exist_ok=True)
-            self.bundle = new_root
-        self.bundle = save_project(self.project, self.paths.root)
+            if self.bundle is None or new_root.resolve() != self.bundle.resolve():
+                if self.bundle is not None:
+                    old_media = BundlePaths(self.bundle).media
+                    if old_media.is_dir():
+                        shutil.copytree(old_media, BundlePaths(new_root).media, dirs_exist_ok=True)
+                moving_lock = self.lock is not None and self.lock.held
+                self.release_lock()
+                self.bundle, self.disk_stamp, self.read_only = new_root, None, ""
+                self.paths.root.mkdir(parents=True, exist_ok=True)
+                if moving_lock:
+                    self.acquire_lock()
+        root = self.paths.root
+        root.mkdir(parents=True, exist_ok=True)
+        with acquire(root):  # shares this process's lock if held; else held for this save only
+            if self.disk_stamp is not None and not self.disk_stamp.matches(self.paths.project_file):
+                raise ProjectChangedOnDisk(self.paths.project_file)
+            self.bundle = save_project(self.project, root)
+            self.disk_stamp = FileStamp.of(self.paths.project_file)
+        self.read_only = ""
         self.history.mark_saved()
         return self.bundle
 
     def autosave(self) -> Path | None:
-        if self.bundle is None or not self.dirty:
+        if self.bundle is None or not self.dirty or self.read_only:
             return None
         return write_autosave(self.project, self.bundle)

@@ -424,7 +424,7 @@ class MainWindow(QMainWindow):
             self.player.deleteLater()
             self.generation.deleteLater()
         if self.session is not None:
-            self.session.autosave_timer.stop()
+            self.session.close()
             self.session.deleteLater()
         self.session = ProjectSession(document, self)
         self.session.changed.connect(self._changed)
@@ -499,6 +499,8 @@ class MainWindow(QMainWindow):
             return False
         self.set_document(document)
         self._remember_recent(root)
+        if document.read_only:
+            self.statusBar().showMessage(f"Opened read-only: {document.read_only}", 15000)
         if use_recovery:
             self.statusBar().showMessage("Recovered unsaved changes — save to keep them", 10000)
         return True
@@ -805,5 +807,6 @@ class MainWindow(QMainWindow):
         self.session.autosave_timer.stop()
         self.generation.shutdown()
         self.player.shutdown()
+        self.session.close()
         self.thumbnails.wait(3000)
         event.accept()

@@ -3,6 +3,10 @@
 The generation service runs its batch on its own thread and generation itself in worker
 processes; its events arrive here through a Qt signal (queued to the UI thread), where finished
 takes are recorded on the project with a model command. The UI thread never generates.
+
+The controller keeps ONE service for the open project across batches (worker processes and a
+loaded model are reused, a second Generate click queues into the same executor, GPU jobs never
+overlap) and shuts it down when the project closes or the app exits.
 """
 
 from __future__ import annotations
@@ -72,11 +76,27 @@ class GenerationController(QObject):
         self._batch_ids = itertools.count(1)
         self._batch_of: dict[int, str] = {}  # id(BatchHandle) → merge key of its undo step
         self._recorded: dict[str, int] = {}  # merge key → takes folded into its current step
+        self._service: GenerationService | None = None
         self._event.connect(self._on_event)
+
+    def service(self) -> GenerationService:
+        """The project's long-lived service (made on first use, remade if the bundle moved)."""
+        root = self.session.document.paths.root
+        if self._service is not None and self._service.paths.root != root:
+            self._service.shutdown()
+            self._service = None
+        if self._service is None:
+            self._service = GenerationService(root)
+        return self._service
 
     @property
     def running(self) -> bool:
-        return any(not b.finished for b in self.batches)
+        """A batch still works, or its last outcomes are posted but not yet handled here (the
+        batch thread finishes right after posting them; until they arrive, badges still lag)."""
+        if any(not b.finished for b in self.batches):
+            return True
+        return any(e.finished is None and e.batch is not None and e.shot_id in e.batch.outcomes
+                   for e in self.entries.values())
 
     def generate(self, shot_ids: list[str] | None = None, only_changed: bool = False, reroll: bool = False) -> int:
         """Queue generation for shots (None: all). Returns how many jobs were queued."""
@@ -88,8 +108,8 @@ class GenerationController(QObject):
         shots = project.all_shots() if shot_ids is None else [project.shot(i) for i in shot_ids]
         shots = [s for s in shots if self.entries.get(s.id) is None or self.entries[s.id].finished is not None
                  or self.entries[s.id].state in ("done", "failed", "cancelled")]
-        service = GenerationService(document.paths.root)
         try:
+            service = self.service()
             planned = service.plan(project, shots, self.generator_id, reroll)
         except Exception as exc:  # noqa: BLE001 - unknown generator, bad reference path...
             self.session.message.emit(f"Can't generate: {exc}")
@@ -190,9 +210,13 @@ class GenerationController(QObject):
         self.updated.emit()
 
     def shutdown(self, timeout: float = 10.0) -> None:
+        """Cancel every batch and stop the service's worker processes (project close, app exit)."""
         self.cancel_all()
         for batch in self.batches:
             batch.wait(timeout)
+        if self._service is not None:
+            self._service.shutdown(timeout)
+            self._service = None
 
 
 class QueuePanel(QWidget):

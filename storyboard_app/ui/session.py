@@ -41,6 +41,8 @@ class ProjectSession(QObject):
         #: dialogue"; the timeline prefers it to the estimate while the dialogue is unchanged
         self.exact_vo: dict[str, tuple[tuple, int]] = {}
         self._was_dirty = False
+        if document.bundle is not None and document.bundle.is_dir():
+            document.try_acquire_lock()  # held while open; read-only (with the holder) if taken
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
 
@@ -152,9 +154,14 @@ class ProjectSession(QObject):
         except (OSError, ProjectError) as exc:
             self.message.emit(f"Save failed: {exc}")
             return False
+        if self.document.lock is None:
+            self.document.try_acquire_lock()  # a first save (or a freed lock): hold it from now on
         if not self.batch_running:  # a running batch may link files it has not recorded yet
+            # Holding the bundle's lock, no other process can be linking files into it, and no
+            # batch of ours runs: every unreferenced take file is a deleted take (no grace).
+            grace = 0.0 if self.document.lock is not None else None
             try:
-                trash_unreferenced_takes(self.project, path)  # deleted takes' files, undoable
+                trash_unreferenced_takes(self.project, path, grace=grace)  # deleted takes' files, undoable
             except OSError as exc:
                 self.message.emit(f"Saved {path}; moving deleted takes to the trash failed: {exc}")
                 self._emit("saved")
@@ -162,6 +169,11 @@ class ProjectSession(QObject):
         self.message.emit(f"Saved {path}")
         self._emit("saved")
         return True
+
+    def close(self) -> None:
+        """The project is being closed: stop autosaving and let other processes write it."""
+        self.autosave_timer.stop()
+        self.document.release_lock()
 
     def autosave(self) -> Path | None:
         try:
@@ -175,12 +187,18 @@ class ProjectSession(QObject):
 
     @staticmethod
     def open(path: Path | str, use_recovery: bool | None = None) -> Document:
-        """Open a bundle; with ``use_recovery`` True, load the autosave instead (kept dirty)."""
+        """Open a bundle; with ``use_recovery`` True, load the autosave instead (kept dirty).
+
+        The bundle's lock is held while the project is open; when another process holds it the
+        document opens read-only (``document.read_only`` names the holder; saving is refused).
+        """
         root = bundle_path_for(path)
         if use_recovery and recovery_available(root):
             document = Document(load_recovery(root), root)
             document.history.mark_unsaved()  # recovered content is not what the file holds
-            return document
-        if use_recovery is False:
-            discard_recovery(root)
-        return Document.open(root)
+            document.remember_disk_state()
+        else:
+            if use_recovery is False:
+                discard_recovery(root)
+            document = Document.open(root)
+        return document
