@@ -6,6 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
+from ..model.timecode import plural
 from .common import EXIT_OK, EXIT_USAGE, CliError, console, open_document, progress_bar
 from .project_cmds import parse_size
 
@@ -58,7 +59,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         document.save()
     console.print(
         f"wrote {output} — {report.seconds:.1f} s, {report.frames} frames, {report.lines} dialogue lines; "
-        f"{report.generated} shots generated, {report.cached} from cache"
+        f"{plural(report.generated, 'shot')} generated, {report.cached} from cache"
         + (f", {report.placeholders} placeholders" if report.placeholders else "")
         + f" ({time.monotonic() - started:.1f} s)",
         soft_wrap=True,
