@@ -140,6 +140,8 @@ class MainWindow(QMainWindow):
         self.view_menu = menu.addMenu("&View")
         for act in (self.act_zoom_in, self.act_zoom_out):
             self.view_menu.addAction(act)
+        self.act_time_frames = self._time_format_action()
+        self.view_menu.addAction(self.act_time_frames)
         self.view_menu.addSeparator()
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
@@ -169,6 +171,24 @@ class MainWindow(QMainWindow):
             else:
                 toolbar.addAction(act)
         self.toolbar = toolbar
+
+    def _time_format_action(self) -> QAction:
+        """View > Show times in frames: every view switches between "4s 12f" and "108f"."""
+        from .timefmt import time_display
+
+        act = QAction("Show times in &frames", self)
+        act.setCheckable(True)
+        act.setChecked(self.settings.value("view/time_format", "timecode") == "frames")
+        time_display().set_mode("frames" if act.isChecked() else "timecode")
+
+        def toggled(on: bool) -> None:
+            self.settings.setValue("view/time_format", "frames" if on else "timecode")
+            time_display().set_mode("frames" if on else "timecode")
+            if self.session is not None:
+                self._update_status()
+
+        act.toggled.connect(toggled)
+        return act
 
     def _build_views(self) -> None:
         assert self.session is not None
@@ -224,7 +244,7 @@ class MainWindow(QMainWindow):
         self.docks["inspector"].raise_()
         if self._saved_state is not None:
             self.restoreState(self._saved_state)
-        for action in self.view_menu.actions()[3:]:
+        for action in self.view_menu.actions()[4:]:  # zoom in, zoom out, time format, separator
             self.view_menu.removeAction(action)
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
@@ -329,11 +349,13 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{'● ' if doc.dirty else ''}{doc.project.title} — {name} — storyboard-app")
 
     def _update_status(self) -> None:
-        from ..model import format_duration
+        from ..model.timecode import plural
+        from .timefmt import time_display
 
         project = self.session.project
         shots = project.all_shots()
-        self._status.setText(f"{len(shots)} shots · {format_duration(project.total_frames, project.fps)} · "
+        length = time_display().duration(project.total_frames, project.fps)
+        self._status.setText(f"{plural(len(shots), 'shot')} · {length} · "
                              f"{project.width}x{project.height} @ {project.fps} fps · {project.generator}")
 
     # --- file actions ---

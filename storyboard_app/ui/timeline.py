@@ -23,11 +23,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QScrollArea, QSizePolicy, QWidget
 
-from ..model import Shot, TakeStatus, format_duration, frames_to_timecode
+from ..model import Shot, TakeStatus
 from ..model.bundle import BundlePaths
 from ..model.commands import MoveShot, RemoveShot, add_shot, duplicate_shot, set_shot, split_shot
 from .session import ProjectSession
 from .thumbnails import ThumbnailCache
+from .timefmt import time_display
 
 RULER_H = 22
 SCENE_H = 20
@@ -100,7 +101,11 @@ class TimelineCanvas(QWidget):
         session.playhead_changed.connect(lambda _f: self.update())
         session.job_state_changed.connect(lambda _id, _s: self.update())
         thumbnails.ready.connect(lambda _p: self.update())
+        time_display().changed.connect(self._time_format_changed)
         self.relayout()
+
+    def _time_format_changed(self, _mode: str) -> None:
+        self.update()
 
     # --- layout ---
     def card_width(self, frames: int) -> int:
@@ -190,7 +195,7 @@ class TimelineCanvas(QWidget):
         painter.fillRect(QRect(exposed.left(), 0, exposed.width(), RULER_H), QColor("#23262e"))
         fps = self.session.project.fps
         step_seconds = 1
-        while step_seconds * fps * self.px_per_frame < 70:
+        while step_seconds * fps * self.px_per_frame < 90:  # room for "00:00:03:00" (hours shown)
             step_seconds *= 2
         painter.setPen(QColor("#8a90a2"))
         font = QFont(self.font())
@@ -202,7 +207,7 @@ class TimelineCanvas(QWidget):
         for frame in range(first, last + 1, step):  # only the ticks in the exposed strip
             x = int(self.frame_to_x(frame))
             painter.drawLine(x, RULER_H - 7, x, RULER_H)
-            painter.drawText(x + 3, RULER_H - 8, frames_to_timecode(frame, fps)[3:])
+            painter.drawText(x + 3, RULER_H - 8, time_display().position(frame, fps))
 
     def _paint_card(self, painter: QPainter, card: CardLayout, shot: Shot, selected: bool,
                     paths: BundlePaths | None, font: QFont) -> None:
@@ -233,7 +238,7 @@ class TimelineCanvas(QWidget):
                          shot.title or shot.prompt[:40])
         painter.setPen(QColor("#8a90a2"))
         fps = self.session.project.fps
-        label = format_duration(frames, fps) + f"  {shot.size.value}"
+        label = time_display().duration(frames, fps) + f"  {shot.size.value}"
         painter.drawText(QRectF(card.x + 6, text_top + 30, w - 10, 16), Qt.AlignLeft | Qt.AlignVCenter, label)
         state = self.badge_state(shot)
         painter.setBrush(BADGE_COLOURS.get(state, BADGE_COLOURS["none"]))
@@ -296,7 +301,7 @@ class TimelineCanvas(QWidget):
             dx = pos.x() - (self._press.x() if self._press is not None else pos.x())
             frames = max(self._resizing.frames + int(round(dx / self.px_per_frame)), 1)
             self._resize_frames = frames
-            self.setToolTip(f"duration {format_duration(frames, fps)} ({frames} frames)")
+            self.setToolTip(f"duration {time_display().duration(frames, fps)} ({frames} frames)")
             self.update()
             return
         if self._press is not None and self._press_card is not None:

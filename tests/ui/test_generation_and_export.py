@@ -166,7 +166,7 @@ def test_the_whole_story_in_the_app(make_window, qtbot, tmp_path):
     window.inspector.characters.item(0).setCheckState(window.inspector.characters.item(0).checkState().Checked)
     assert shots[1].characters == [ada]
     window.inspector.add_line()
-    window.inspector.lines.item(0, 1).setText("I know what it opens.")
+    window.inspector.dialogue.rows[0].text.setPlainText("I know what it opens.")
     assert shots[1].dialogue[0].text == "I know what it opens."
 
     with GapProbe() as probe_:
