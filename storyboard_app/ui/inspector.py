@@ -19,7 +19,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, QSize, QStringListModel, Qt, Signal
+from PySide6.QtCore import QRect, QSignalBlocker, QSize, QStringListModel, Qt, Signal
 from PySide6.QtGui import QFocusEvent, QKeyEvent, QResizeEvent, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -85,14 +85,20 @@ class GrowingTextEdit(QPlainTextEdit):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
         self.setTabChangesFocus(True)
-        self.document().documentLayout().documentSizeChanged.connect(lambda _s: self._fit())
+        self.textChanged.connect(self._fit)
         self._fit()
 
     def _fit(self) -> None:
-        lines = max(int(self.document().documentLayout().documentSize().height()), self._min_lines)
-        line_h = self.fontMetrics().lineSpacing()
+        """Height for every wrapped line at the current width (measured, not lazily laid out)."""
+        metrics = self.fontMetrics()
+        width = max(self.viewport().width() - 2 * int(self.document().documentMargin()), 20)
+        text = self.toPlainText() or " "
+        wrapped = metrics.boundingRect(QRect(0, 0, width, 1 << 20), Qt.TextWordWrap | Qt.TextWrapAnywhere,
+                                       text.replace("\t", "    ")).height()
+        lines = max(round(wrapped / metrics.lineSpacing()), text.count("\n") + 1, self._min_lines)
         margins = self.contentsMargins()
-        height = lines * line_h + 2 * int(self.document().documentMargin()) + margins.top() + margins.bottom() + 2
+        height = ((lines + (1 if wrapped > metrics.lineSpacing() else 0)) * metrics.lineSpacing()
+                  + 2 * int(self.document().documentMargin()) + margins.top() + margins.bottom() + 2)
         if self.height() != height:
             self.setFixedHeight(height)
 

@@ -11,6 +11,7 @@ from PySide6.QtCore import QSignalBlocker, QSize, Qt
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -43,9 +44,9 @@ class TakesPanel(QWidget):
         self.pin_button = QPushButton("Use this take")
         self.delete_button = QPushButton("Delete")
         self.compare_button = QPushButton("Compare two")
-        buttons = QHBoxLayout()
-        for b in (self.play_button, self.pin_button, self.delete_button, self.compare_button):
-            buttons.addWidget(b)
+        buttons = QGridLayout()  # 2x2, so the dock (tabbed with the inspector) fits 320 px
+        for i, b in enumerate((self.play_button, self.pin_button, self.delete_button, self.compare_button)):
+            buttons.addWidget(b, i // 2, i % 2)
         layout = QVBoxLayout(self)
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
