@@ -528,6 +528,7 @@ class ShotInspector(QScrollArea):
             self.header.setText("No shot selected")
             self.overflow.hide()
             self.fit_button.hide()
+            self.dialogue.show_lines([], ())  # a deleted shot's lines go with it
             return
         blockers = [QSignalBlocker(w) for w in (
             self.number, self.title, self.prompt, self.negative, self.notes, self.size_combo, self.move_combo,

@@ -60,8 +60,29 @@ class TakesPanel(QWidget):
         thumbnails.ready.connect(lambda _p: self.refresh())
         self.refresh()
 
+    def _signature(self, shot) -> tuple | None:  # noqa: ANN001
+        """What the list shows: rebuilding (and making pixmaps) only when this changes."""
+        if shot is None:
+            return None
+        bundle = self.session.document.bundle
+        thumbs = []
+        for take in shot.takes:
+            image = None
+            if take.media_path and bundle is not None:
+                try:
+                    image = self.thumbnails.get(str(BundlePaths(bundle).media_path(take.media_path)))
+                except ValueError:
+                    image = None
+            thumbs.append(image.cacheKey() if image is not None else 0)
+        return (shot.id, shot.selected_take_id,
+                tuple((t.id, t.status.value, t.error, t.seed, t.prompt) for t in shot.takes), tuple(thumbs))
+
     def refresh(self) -> None:
         shot = self.session.current_shot()
+        signature = self._signature(shot)
+        if signature == getattr(self, "_shown", ()) and signature is not None:
+            return
+        self._shown = signature
         with QSignalBlocker(self.list):
             current = {i.data(Qt.UserRole) for i in self.list.selectedItems()}
             self.list.clear()
