@@ -542,7 +542,8 @@ class ShotInspector(QScrollArea):
         _set_plain(self.notes, shot.notes)
         self.size_combo.setCurrentIndex(list(ShotSize).index(shot.size))
         self.move_combo.setCurrentIndex(list(CameraMove).index(shot.camera_move))
-        self.strength.setValue(shot.camera_strength)
+        if self.strength.value() != shot.camera_strength:
+            self.strength.setValue(shot.camera_strength)
         self.duration.set_frames(shot.duration)
         self.duration_label.setText(f"{shot.duration} f" if time_display().mode.value != "frames" else "")
         self._show_overflow(project, shot)
@@ -572,7 +573,9 @@ class ShotInspector(QScrollArea):
                 self.style_combo.addItem(name, sid)
         self.style_combo.setCurrentIndex(max(self.style_combo.findData(shot.style_id), 0))
         self.seed_lock.setChecked(shot.seed_locked)
-        self.seed.setValue(shot.seed if shot.seed_locked else _derived_seed(project, shot))
+        seed = shot.seed if shot.seed_locked else _derived_seed(project, shot)
+        if self.seed.value() != seed:
+            self.seed.setValue(seed)
         self.seed.setEnabled(shot.seed_locked)
         del blockers
         self.dialogue.show_lines(shot.dialogue, cast)
