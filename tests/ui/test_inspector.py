@@ -193,3 +193,12 @@ def test_inspector_fits_a_320_px_dock(example_window, qtbot):
     prompt.setPlainText("a long prompt " * 40)
     QApplication.processEvents()
     assert prompt.height() > height and not prompt.verticalScrollBar().isVisible()
+
+
+def test_counts_and_lengths_read_as_english(make_window):
+    window = make_window()
+    window.act_insert.trigger()
+    assert window._status.text().startswith("1 shot · 3s 00f ·")
+    assert window.inspector.header.text().endswith("0 takes")
+    window.act_insert.trigger()
+    assert window._status.text().startswith("2 shots · 6s 00f ·")
