@@ -349,6 +349,8 @@ def test_long_editing_session_is_stable_exact_and_bounded(make_window, qtbot, tm
     for name, seconds in sorted(session.seconds.items(), key=lambda kv: -kv[1]):
         print(f"{name:24s} {session.counts[name]:6d} ops {seconds:7.2f} s")
     edits = sum(1 for kind, *_ in recorder.log if kind == "apply")
+    print(f"{OPS} operations, {edits} commands applied; widgets {widgets_start} -> {widgets_end}; "
+          f"RSS {rss_start / 2**20:.0f} -> {rss_end / 2**20:.0f} MiB")
     assert edits > OPS // 10, session.counts  # the session really edited
     assert sum(session.counts.values()) == OPS
     assert not errors
