@@ -9,6 +9,7 @@ director can keep editing while it encodes; shots without a take export as place
 from __future__ import annotations
 
 import copy
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QUrl, Signal
@@ -29,7 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from ..model import Document
+from ..model.timecode import plural
 from .session import ProjectSession
+from .timefmt import time_display
 from .workers import Worker, run_in_background
 
 SIZES = ["project", "1920x1080", "1280x720", "960x540", "640x360"]
@@ -65,7 +68,8 @@ class ExportDialog(QDialog):
         self.status = QLabel()
         missing = sum(1 for s in session.project.all_shots() if s.selected_take is None)
         if missing:
-            self.status.setText(f"{missing} shot(s) have no take yet and will export as placeholder cards")
+            self.status.setText(f"{plural(missing, 'shot')} {'has' if missing == 1 else 'have'} no take yet "
+                                "and will export as placeholder cards")
         self.export_button = QPushButton("Export")
         self.cancel_button = QPushButton("Close")
         self.export_button.clicked.connect(self.start)
@@ -138,6 +142,7 @@ class ExportDialog(QDialog):
         self.export_button.setEnabled(False)
         self.cancel_button.setText("Cancel")
         self.status.setText("Exporting…")
+        self._started = time.monotonic()
         run_in_background(self.worker)
         return self.worker
 
@@ -148,7 +153,9 @@ class ExportDialog(QDialog):
     def _done(self, report) -> None:  # noqa: ANN001
         self.worker = None
         self.progress.setValue(1000)
-        self.status.setText(f"Wrote {report.output} ({report.seconds:.1f} s)")
+        took = time.monotonic() - getattr(self, "_started", time.monotonic())
+        length = time_display().duration(report.frames, self.session.project.fps)
+        self.status.setText(f"Wrote {report.output}: animatic {length}, exported in {took:.1f} s")
         self.export_button.setEnabled(True)
         self.cancel_button.setText("Close")
         self.session.message.emit(f"Exported {report.output}")

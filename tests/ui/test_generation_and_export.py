@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -132,6 +133,8 @@ def test_export_from_the_dialog(make_window, qtbot, tmp_path):
     assert blocker.args == [str(out)]
     info = probe(out)
     assert info.video_codec == "h264" and info.audio_codec == "aac" and (info.width, info.height) == (320, 180)
+    # both the animatic's length (with its slate) and the export's time, each named
+    assert re.search(r"animatic \d+s \d\df, exported in \d+\.\d s$", dialog.status.text()), dialog.status.text()
     dialog.close()
 
 
