@@ -513,6 +513,7 @@ class ShotInspector(QScrollArea):
     def show_shot(self, shot_id: str | None) -> None:
         if shot_id != self.shot_id:
             self.dialogue.current = -1
+            self.duration.setModified(False)  # text typed for the previous shot is not this one's
         self.shot_id = shot_id
         self.refresh()
 

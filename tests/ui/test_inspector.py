@@ -202,3 +202,17 @@ def test_counts_and_lengths_read_as_english(make_window):
     assert window.inspector.header.text().endswith("0 takes")
     window.act_insert.trigger()
     assert window._status.text().startswith("2 shots · 6s 00f ·")
+
+
+def test_uncommitted_duration_text_does_not_follow_to_another_shot(example_window, qtbot):
+    window = example_window
+    first, second = shot_by_number(window, "1"), shot_by_number(window, "2")
+    window.session.select([first.id])
+    box = window.inspector.duration
+    box.setFocus()
+    qtbot.keyClick(box, Qt.Key_A, Qt.ControlModifier)
+    qtbot.keyClicks(box, "9s")
+    window.session.select([second.id])  # e.g. a keyboard shortcut while the field has focus
+    assert box.text() == "4s 00f"
+    qtbot.keyClick(box, Qt.Key_Return)
+    assert (first.duration, second.duration) == (144, 96)
