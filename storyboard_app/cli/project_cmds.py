@@ -19,6 +19,7 @@ from ..model import (
     new_id,
 )
 from ..model.bundle import load_project
+from ..model.timecode import plural
 from ..model.validation import semantic_problems
 from .common import EXIT_OK, EXIT_USAGE, CliError, console, console_err
 
@@ -77,7 +78,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     console.print(
         f"[bold]{escape(project.title)}[/]  {project.width}x{project.height} @ {fps} fps  "
         f"generator: {project.generator}  total {format_duration(project.total_frames, fps)} "
-        f"({project.total_frames} frames)"
+        f"({project.total_frames} frames)",
+        soft_wrap=True,
     )
     if project.characters:
         chars = ", ".join(f"{escape(c.name)} (seed {c.seed})" for c in project.characters)
@@ -88,7 +90,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     paths = BundlePaths(root)
     for seq in project.sequences:
         seq_frames = sum(s.duration for s in seq.shots)
-        table = Table(title=f"{escape(seq.name)} — {len(seq.shots)} shots, {format_duration(seq_frames, fps)}",
+        table = Table(title=f"{escape(seq.name)} — {plural(len(seq.shots), 'shot')}, {format_duration(seq_frames, fps)}",
                       title_justify="left", expand=False)
         for col in ("shot", "size", "move", "duration", "in", "characters", "lines", "takes", "selected"):
             table.add_column(col)
@@ -128,7 +130,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if getattr(args, "deep", False) and _report_damaged_media(project, root):
         return EXIT_USAGE
     shots = len(project.all_shots())
-    console.print(f"ok: {root} — {len(project.sequences)} scenes, {shots} shots, "
+    console.print(f"ok: {root} — {plural(len(project.sequences), 'scene')}, {plural(shots, 'shot')}, "
                   f"{format_duration(project.total_frames, project.fps)}",
                   markup=False, soft_wrap=True)
     return EXIT_OK

@@ -6,6 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
+from ..model.timecode import plural
 from .common import (
     EXIT_FAILURE,
     EXIT_OK,
@@ -73,7 +74,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             progress.update(task, completed=1000, status="")
     console.print(
         f"wrote {output} — {report.seconds:.1f} s, {report.frames} frames, {report.lines} dialogue lines; "
-        f"{report.generated} shots generated, {report.cached} from cache"
+        f"{plural(report.generated, 'shot')} generated, {report.cached} from cache"
         + (f", {report.placeholders} placeholders" if report.placeholders else "")
         + f" ({time.monotonic() - started:.1f} s)"
         + (f"; {report.overflow_note()}" if report.overflowing else ""),

@@ -13,6 +13,7 @@ import argparse
 from rich.table import Table
 
 from ..model import format_duration
+from ..model.timecode import plural
 from ..voice import DEFAULT_TAIL_FRAMES, VoiceService, fit_shots_to_dialogue, installed_engines
 from .common import (
     EXIT_FAILURE,
@@ -87,7 +88,8 @@ def cmd_voice(args: argparse.Namespace) -> int:
             fitted = ", ".join(t.number or t.shot_id for t in overlong)
             console.print(f"fitted shots {fitted} to their dialogue (+{args.tail} frames); saved")
     elif overlong:
-        console.print(f"{len(overlong)} shot(s) have voiceover longer than the shot; "
+        console.print(f"{plural(len(overlong), 'shot')} {'has' if len(overlong) == 1 else 'have'} "
+                      "voiceover longer than the shot; "
                       "--fit extends them")
     return EXIT_FAILURE if report.errors else EXIT_OK
 

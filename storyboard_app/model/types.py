@@ -17,6 +17,8 @@ from typing import Any
 
 from pydantic import ConfigDict
 
+from . import timecode as _timecode
+
 #: The strict, closed schema the loader validates against: unknown keys are errors, not silently
 #: dropped data, and "3" is not accepted where 3 is meant. NaN/Infinity (which Python's json
 #: module reads) are refused too: a NaN gain or camera strength would poison the render.
@@ -273,14 +275,10 @@ class Project:
 
 
 def frames_to_timecode(frames: int, fps: int) -> str:
-    """HH:MM:SS:FF non-drop timecode."""
-    seconds, ff = divmod(max(frames, 0), fps)
-    minutes, ss = divmod(seconds, 60)
-    hh, mm = divmod(minutes, 60)
-    return f"{hh:02d}:{mm:02d}:{ss:02d}:{ff:02d}"
+    """HH:MM:SS:FF non-drop timecode (see ``model.timecode``)."""
+    return _timecode.format_timecode(frames, fps)
 
 
 def format_duration(frames: int, fps: int) -> str:
-    """Seconds with frames, as editors read durations: "3:12" is 3 s 12 frames."""
-    seconds, ff = divmod(max(frames, 0), fps)
-    return f"{seconds}:{ff:02d}"
+    """A length as people read it, "3s 12f" (see ``model.timecode``: one form everywhere)."""
+    return _timecode.format_duration(frames, fps)

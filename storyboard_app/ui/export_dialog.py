@@ -9,6 +9,7 @@ director can keep editing while it encodes; shots without a take export as place
 from __future__ import annotations
 
 import copy
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QUrl, Signal
@@ -28,9 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..model import Document, format_duration
+from ..model import Document
+from ..model.timecode import plural
 from ..voice.estimate import estimate_shot_timing
 from .session import ProjectSession
+from .timefmt import time_display
 from .workers import Worker, run_in_background
 
 SIZES = ["project", "1920x1080", "1280x720", "960x540", "640x360"]
@@ -43,10 +46,10 @@ OVERFLOW_CHOICES = [
 
 
 def result_text(report, project_fps: int) -> str:  # noqa: ANN001 - render.service.ExportReport
-    """"Wrote x.mp4 — animatic 1:02:05 (… frames), exported in 12.3 s": the animatic's length
+    """"Wrote x.mp4 — animatic 1m 02s 05f (… frames), exported in 12.3 s": the animatic's length
     and how long the export took are different numbers, and both are wanted (issue 13.15)."""
     fps = report.frames / report.seconds if report.seconds else project_fps
-    length = format_duration(report.frames, int(round(fps)))
+    length = time_display().duration(report.frames, int(round(fps)))
     text = (f"Wrote {report.output}\nAnimatic length {length} ({report.frames} frames) · "
             f"exported in {report.elapsed:.1f} s")
     if report.overflowing:
@@ -89,8 +92,8 @@ class ExportDialog(QDialog):
         notes = []
         missing = sum(1 for s in session.project.all_shots() if s.selected_take is None)
         if missing:
-            notes.append(f"{missing} shot{'s have' if missing > 1 else ' has'} no take yet and will export as "
-                         "placeholder cards")
+            notes.append(f"{plural(missing, 'shot')} {'has' if missing == 1 else 'have'} no take yet "
+                         "and will export as placeholder cards")
         long_shots = [s.number for s in session.project.all_shots()
                       if estimate_shot_timing(session.project, s).overlong]
         if long_shots:
@@ -172,6 +175,7 @@ class ExportDialog(QDialog):
         self.export_button.setEnabled(False)
         self.cancel_button.setText("Cancel")
         self.status.setText("Exporting…")
+        self._started = time.monotonic()
         run_in_background(self.worker)
         return self.worker
 

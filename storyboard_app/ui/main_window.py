@@ -225,7 +225,9 @@ class MainWindow(QMainWindow):
         self.act_overlay.setToolTip("Show the export's shot label, timecode and subtitles in the viewer")
         self.act_overlay.toggled.connect(self._overlay_toggled)
         self.view_menu.addAction(self.act_overlay)
-        self.view_menu.addSeparator()
+        self.act_time_frames = self._time_format_action()
+        self.view_menu.addAction(self.act_time_frames)
+        self._view_docks_separator = self.view_menu.addSeparator()
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self.act_shortcuts)
         toolbar = self.addToolBar("Main")
@@ -274,6 +276,24 @@ class MainWindow(QMainWindow):
         self._up_to_date_timer = QTimer(self)
         self._up_to_date_timer.setSingleShot(True)
         self._up_to_date_timer.timeout.connect(self.new_take_button.hide)
+
+    def _time_format_action(self) -> QAction:
+        """View > Show times in frames: every view switches between "4s 12f" and "108f"."""
+        from .timefmt import time_display
+
+        act = QAction("Show times in &frames", self)
+        act.setCheckable(True)
+        act.setChecked(self.settings.value("view/time_format", "timecode") == "frames")
+        time_display().set_mode("frames" if act.isChecked() else "timecode")
+
+        def toggled(on: bool) -> None:
+            self.settings.setValue("view/time_format", "frames" if on else "timecode")
+            time_display().set_mode("frames" if on else "timecode")
+            if self.session is not None:
+                self._update_status()
+
+        act.toggled.connect(toggled)
+        return act
 
     def _build_views(self) -> None:
         assert self.session is not None
@@ -336,7 +356,9 @@ class MainWindow(QMainWindow):
         self.docks["inspector"].raise_()
         if self._saved_state is not None:
             self.restoreState(self._saved_state)
-        for action in self.view_menu.actions()[5:]:
+        actions = self.view_menu.actions()
+        fixed = actions.index(self._view_docks_separator) + 1  # the dock toggles follow it
+        for action in actions[fixed:]:
             self.view_menu.removeAction(action)
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
@@ -454,11 +476,13 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{'● ' if doc.dirty else ''}{doc.project.title} — {name} — storyboard-app")
 
     def _update_status(self) -> None:
-        from ..model import format_duration
+        from ..model.timecode import plural
+        from .timefmt import time_display
 
         project = self.session.project
         shots = project.all_shots()
-        self._status.setText(f"{len(shots)} shot{'' if len(shots) == 1 else 's'} · {format_duration(project.total_frames, project.fps)} · "
+        length = time_display().duration(project.total_frames, project.fps)
+        self._status.setText(f"{plural(len(shots), 'shot')} · {length} · "
                              f"{project.width}x{project.height} @ {project.fps} fps · {project.generator}")
 
     # --- file actions ---

@@ -162,15 +162,25 @@ class CharactersPanel(QWidget):
         return item.data(Qt.UserRole) if item else None
 
     def refresh(self) -> None:
+        """Update the list in place; items are rebuilt only when characters were added,
+        removed or reordered (a refresh runs after every edit of the project)."""
         current = self.current_id()
+        characters = self.session.project.characters
+        ids = [ch.id for ch in characters]
         with QSignalBlocker(self.list):
-            self.list.clear()
-            for ch in self.session.project.characters:
-                item = QListWidgetItem(f"{ch.name}   (seed {ch.seed})")
-                item.setData(Qt.UserRole, ch.id)
-                self.list.addItem(item)
-                if ch.id == current:
-                    self.list.setCurrentItem(item)
+            if ids != [self.list.item(i).data(Qt.UserRole) for i in range(self.list.count())]:
+                self.list.clear()
+                for ch in characters:
+                    item = QListWidgetItem()
+                    item.setData(Qt.UserRole, ch.id)
+                    self.list.addItem(item)
+            for i, ch in enumerate(characters):
+                item = self.list.item(i)
+                text = f"{ch.name}   (seed {ch.seed})"
+                if item.text() != text:
+                    item.setText(text)
+                if ch.id == current and self.list.currentRow() != i:
+                    self.list.setCurrentRow(i)
             if self.list.currentRow() < 0 and self.list.count():
                 self.list.setCurrentRow(0)
         self._show()
@@ -208,9 +218,10 @@ class CharactersPanel(QWidget):
         self.seed.setValue(ch.seed)
         self.rate.setValue(ch.voice.rate)
         self.pitch.setValue(ch.voice.pitch_semitones)
-        self.refs.clear()
-        for ref in ch.reference_images:
-            self.refs.addItem(Path(ref).name)
+        names = [Path(ref).name for ref in ch.reference_images]
+        if names != [self.refs.item(i).text() for i in range(self.refs.count())]:
+            self.refs.clear()
+            self.refs.addItems(names)
         del blockers
 
     # --- the look: reroll with a preview, keep or discard ---
@@ -344,23 +355,23 @@ class StylesPanel(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
+        """Rebuild the items only when the styles or the project style changed."""
         project = self.session.project
+        project_ids = {s.id for s in project.styles}
+        rows = [(f"{'●  ' if st.id == project.style_id else '    '}{st.name}   (project)", ("project", st.id),
+                 st.prompt_suffix) for st in project.styles]
+        rows += [(f"    {st.name}   (preset)", ("preset", st.id), st.prompt_suffix)
+                 for st in self.presets if st.id not in project_ids]
+        if rows == getattr(self, "_rows", None):
+            return
+        self._rows = rows
         current = self.list.currentRow()
         with QSignalBlocker(self.list):
             self.list.clear()
-            for st in project.styles:
-                mark = "●  " if st.id == project.style_id else "    "
-                item = QListWidgetItem(f"{mark}{st.name}   (project)")
-                item.setData(Qt.UserRole, ("project", st.id))
-                item.setToolTip(st.prompt_suffix)
-                self.list.addItem(item)
-            project_ids = {s.id for s in project.styles}
-            for st in self.presets:
-                if st.id in project_ids:
-                    continue
-                item = QListWidgetItem(f"    {st.name}   (preset)")
-                item.setData(Qt.UserRole, ("preset", st.id))
-                item.setToolTip(st.prompt_suffix)
+            for text, data, tip in rows:
+                item = QListWidgetItem(text)
+                item.setData(Qt.UserRole, data)
+                item.setToolTip(tip)
                 self.list.addItem(item)
             self.list.setCurrentRow(min(max(current, 0), self.list.count() - 1))
 

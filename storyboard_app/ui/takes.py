@@ -12,6 +12,7 @@ from PySide6.QtCore import QPoint, QSignalBlocker, QSize, Qt
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -45,9 +46,9 @@ class TakesPanel(QWidget):
         self.pin_button = QPushButton("Use this take")
         self.delete_button = QPushButton("Delete")
         self.compare_button = QPushButton("Compare two")
-        buttons = QHBoxLayout()
-        for b in (self.play_button, self.pin_button, self.delete_button, self.compare_button):
-            buttons.addWidget(b)
+        buttons = QGridLayout()  # 2x2, so the dock (tabbed with the inspector) fits 320 px
+        for i, b in enumerate((self.play_button, self.pin_button, self.delete_button, self.compare_button)):
+            buttons.addWidget(b, i // 2, i % 2)
         layout = QVBoxLayout(self)
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
@@ -71,8 +72,29 @@ class TakesPanel(QWidget):
         with contextlib.suppress(RuntimeError, TypeError):
             self.thumbnails.ready.disconnect(self._refresh_slot)
 
+    def _signature(self, shot) -> tuple | None:  # noqa: ANN001
+        """What the list shows: rebuilding (and making pixmaps) only when this changes."""
+        if shot is None:
+            return None
+        bundle = self.session.document.bundle
+        thumbs = []
+        for take in shot.takes:
+            image = None
+            if take.media_path and bundle is not None:
+                try:
+                    image = self.thumbnails.get(str(BundlePaths(bundle).media_path(take.media_path)))
+                except ValueError:
+                    image = None
+            thumbs.append(image.cacheKey() if image is not None else 0)
+        return (shot.id, shot.selected_take_id,
+                tuple((t.id, t.status.value, t.error, t.seed, t.prompt) for t in shot.takes), tuple(thumbs))
+
     def refresh(self) -> None:
         shot = self.session.current_shot()
+        signature = self._signature(shot)
+        if signature == getattr(self, "_shown", ()) and signature is not None:
+            return
+        self._shown = signature
         with QSignalBlocker(self.list):
             current = {i.data(Qt.UserRole) for i in self.list.selectedItems()}
             self.list.clear()

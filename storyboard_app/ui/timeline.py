@@ -24,12 +24,13 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QScrollArea, QSizePolicy, QWidget
 
-from ..model import Project, Shot, TakeStatus, format_duration, frames_to_timecode
+from ..model import Project, Shot, TakeStatus, format_duration
 from ..model.bundle import BundlePaths
 from ..model.commands import MoveShot, RemoveShot, add_shot, duplicate_shot, set_shot, split_shot
 from ..voice.estimate import estimate_shot_timing
 from .session import ProjectSession
 from .thumbnails import ThumbnailCache
+from .timefmt import time_display
 
 RULER_H = 22
 SCENE_H = 20
@@ -111,6 +112,7 @@ class TimelineCanvas(QWidget):
         session.playhead_changed.connect(self._repaint)
         session.job_state_changed.connect(self._repaint)
         thumbnails.ready.connect(self._repaint)
+        time_display().changed.connect(self._time_format_changed)
         self.relayout()
 
     def _repaint(self, *_args: object) -> None:
@@ -120,6 +122,9 @@ class TimelineCanvas(QWidget):
         """Stop listening to the window-wide thumbnail cache (called before a document change)."""
         with contextlib.suppress(RuntimeError, TypeError):
             self.thumbnails.ready.disconnect(self._repaint)
+
+    def _time_format_changed(self, _mode: str) -> None:
+        self.update()
 
     # --- layout ---
     def card_width(self, frames: int) -> int:
@@ -218,7 +223,7 @@ class TimelineCanvas(QWidget):
         painter.fillRect(QRect(exposed.left(), 0, exposed.width(), RULER_H), QColor("#23262e"))
         fps = self.session.project.fps
         step_seconds = 1
-        while step_seconds * fps * self.px_per_frame < 70:
+        while step_seconds * fps * self.px_per_frame < 90:  # room for "00:00:03:00" (hours shown)
             step_seconds *= 2
         painter.setPen(QColor("#8a90a2"))
         font = QFont(self.font())
@@ -230,7 +235,7 @@ class TimelineCanvas(QWidget):
         for frame in range(first, last + 1, step):  # only the ticks in the exposed strip
             x = int(self.frame_to_x(frame))
             painter.drawLine(x, RULER_H - 7, x, RULER_H)
-            painter.drawText(x + 3, RULER_H - 8, frames_to_timecode(frame, fps)[3:])
+            painter.drawText(x + 3, RULER_H - 8, time_display().position(frame, fps))
 
     def _paint_card(self, painter: QPainter, card: CardLayout, shot: Shot, selected: bool,
                     paths: BundlePaths | None, font: QFont) -> None:
@@ -261,7 +266,7 @@ class TimelineCanvas(QWidget):
                          shot.title or shot.prompt[:40])
         painter.setPen(QColor("#8a90a2"))
         fps = self.session.project.fps
-        label = format_duration(frames, fps) + f"  {shot.size.value}"
+        label = time_display().duration(frames, fps) + f"  {shot.size.value}"
         painter.drawText(QRectF(card.x + 6, text_top + 30, w - 10, 16), Qt.AlignLeft | Qt.AlignVCenter, label)
         state = self.badge_state(shot)
         painter.setBrush(BADGE_COLOURS.get(state, BADGE_COLOURS["none"]))
@@ -353,7 +358,7 @@ class TimelineCanvas(QWidget):
             dx = pos.x() - (self._press.x() if self._press is not None else pos.x())
             frames = max(self._resizing.frames + int(round(dx / self.px_per_frame)), 1)
             self._resize_frames = frames
-            self.setToolTip(f"duration {format_duration(frames, fps)} ({frames} frames)")
+            self.setToolTip(f"duration {time_display().duration(frames, fps)} ({frames} frames)")
             self.update()
             return
         if self._press is not None and self._press_card is not None:

@@ -119,7 +119,7 @@ def test_info_summarises_the_example(example, capsys):
     for character in project.characters:
         assert character.name in out
     for seq in project.sequences:
-        assert f"{len(seq.shots)} shots" in out
+        assert f"{len(seq.shots)} shot{'' if len(seq.shots) == 1 else 's'}," in out
     for shot in project.all_shots():
         assert f"│ {shot.number} " in out
 

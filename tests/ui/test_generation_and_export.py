@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -132,6 +133,8 @@ def test_export_from_the_dialog(make_window, qtbot, tmp_path):
     assert blocker.args == [str(out)]
     info = probe(out)
     assert info.video_codec == "h264" and info.audio_codec == "aac" and (info.width, info.height) == (320, 180)
+    # both the animatic's length (with its slate) and the export's time, each named
+    assert re.search(r"animatic \d+s \d\df, exported in \d+\.\d s$", dialog.status.text()), dialog.status.text()
     dialog.close()
 
 
@@ -166,7 +169,7 @@ def test_the_whole_story_in_the_app(make_window, qtbot, tmp_path):
     window.inspector.characters.item(0).setCheckState(window.inspector.characters.item(0).checkState().Checked)
     assert shots[1].characters == [ada]
     window.inspector.add_line()
-    window.inspector.lines.item(0, 1).setText("I know what it opens.")
+    window.inspector.dialogue.rows[0].text.setPlainText("I know what it opens.")
     assert shots[1].dialogue[0].text == "I know what it opens."
 
     with GapProbe() as probe_:

@@ -203,10 +203,10 @@ def test_duration_accepts_frames_or_seconds_and_frames(make_window):
     window.act_insert.trigger()
     shot = window.session.project.all_shots()[0]
     box = window.inspector.duration
-    assert box.text() == "3:00"
-    assert box.valueFromText("3:12") == 84 and box.valueFromText("100") == 100
-    box.lineEdit().setText("2:06")
-    box.interpretText()
-    assert shot.duration == 54
+    assert box.text() == "3s 00f"
+    box.setText("2:06")
+    box.setModified(True)
+    box.commit()
+    assert shot.duration == 54 and box.text() == "2s 06f"
     window.act_undo.trigger()
     assert shot.duration == 72
