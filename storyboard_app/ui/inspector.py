@@ -556,6 +556,7 @@ class ShotInspector(QScrollArea):
                 item = QListWidgetItem(name)
                 item.setData(Qt.UserRole, cid)
                 item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+                item.setCheckState(Qt.Unchecked)  # without a state Qt draws no box and Space does nothing
                 self.characters.addItem(item)
         for i in range(self.characters.count()):
             item = self.characters.item(i)

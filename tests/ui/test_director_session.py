@@ -128,19 +128,14 @@ def test_a_first_time_directors_session(make_window, qtbot, tmp_path, monkeypatc
             inspector.characters.setCurrentRow(index)
             qtbot.keyClick(inspector.characters, Qt.Key_Space)
         for speaker, text in lines:
-            qtbot.mouseClick(button(inspector, "Add line"), Qt.LeftButton)
-            row = inspector.lines.rowCount() - 1
-            speaker_box = inspector.lines.cellWidget(row, 0)
-            choose(qtbot, speaker_box, speaker + 1)  # entry 0 is the narrator
-            cell = inspector.lines.visualItemRect(inspector.lines.item(row, 1)).center()
-            qtbot.mouseClick(inspector.lines.viewport(), Qt.LeftButton, pos=cell)
-            qtbot.mouseDClick(inspector.lines.viewport(), Qt.LeftButton, pos=cell)
-            editor = QApplication.focusWidget()
-
-            qtbot.keyClick(editor, Qt.Key_A, Qt.ControlModifier)
-            qtbot.keyClicks(editor, text)
-            qtbot.keyClick(editor, Qt.Key_Return)
-            qtbot.waitUntil(lambda r=row, s=shot: s.dialogue[r].text != "New line", timeout=3000)  # queued commit
+            qtbot.mouseClick(inspector.dialogue.add_button, Qt.LeftButton)
+            row = inspector.dialogue.rows[-1]
+            choose(qtbot, row.speaker, speaker + 1)  # entry 0 is the narrator
+            qtbot.mouseClick(row.text.viewport(), Qt.LeftButton)
+            qtbot.keyClick(row.text, Qt.Key_A, Qt.ControlModifier)
+            qtbot.keyClicks(row.text, text)
+            index = len(inspector.dialogue.rows) - 1
+            qtbot.waitUntil(lambda r=index, s=shot, t=text: s.dialogue[r].text == t, timeout=3000)
         assert shot.prompt == prompt and shot.size == size and shot.camera_move == move
         assert shot.characters == [project.characters[i].id for i in cast]
         assert [(ln.speaker, ln.text) for ln in shot.dialogue] == [(project.characters[s].id, t) for s, t in lines]

@@ -134,7 +134,7 @@ def test_export_from_the_dialog(make_window, qtbot, tmp_path):
     info = probe(out)
     assert info.video_codec == "h264" and info.audio_codec == "aac" and (info.width, info.height) == (320, 180)
     # both the animatic's length (with its slate) and the export's time, each named
-    assert re.search(r"animatic \d+s \d\df, exported in \d+\.\d s$", dialog.status.text()), dialog.status.text()
+    assert re.search(r"Animatic length \d+s \d\df \(\d+ frames\) · exported in \d+\.\d s$", dialog.status.text()), dialog.status.text()
     dialog.close()
 
 
