@@ -33,6 +33,7 @@ from fpdf import FPDF
 from PIL import Image
 
 from ..model import BundlePaths, Character, Project, Shot, format_duration
+from ..model.timecode import plural
 from .deck_fonts import DeckFonts, find_deck_fonts, missing_glyphs
 from .stills import shot_frame
 from .timeline import selected_media
@@ -231,7 +232,7 @@ def _title_page(pdf: _DeckPDF, project: Project, bundle: Path | str, options: De
     facts = [options.date or _dt.date.today().isoformat()]
     if options.version:
         facts.append(f"Version {options.version}")
-    facts.append(f"{len(shots)} shots · {format_duration(project.total_frames, project.fps)} at {project.fps} fps")
+    facts.append(f"{plural(len(shots), 'shot')} · {format_duration(project.total_frames, project.fps)} at {project.fps} fps")
     pdf.multi_cell(width, 6, "   ·   ".join(facts), align="C", new_x="LMARGIN", new_y="NEXT")
     paths = BundlePaths(bundle)
     key = next((s for s in shots if selected_media(paths, s)[0] is not None), None)

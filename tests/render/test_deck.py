@@ -85,7 +85,7 @@ def test_text_has_every_shot_and_line_in_every_script(doc, cjk_dir, tmp_path) ->
     assert "山田花子: 鍵はここにある" in flat
     assert "Мария" in flat and "山田花子" in flat  # the character pages
     for expected in ("Editorial Test", "A key changes hands.", "Version 2", "2026-11-25",
-                     "Note: Hold on the door before the cut", "MCU", "push in", "2:00"):
+                     "Note: Hold on the door before the cut", "MCU", "push in", "2s 00f"):
         assert expected in flat, expected
     assert "1 / 5" in flat and "5 / 5" in flat  # footer page numbers (title + 2 shot + 2 character pages)
 
