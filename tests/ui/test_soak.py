@@ -73,10 +73,10 @@ class Recorder:
         document.history.clock = lambda: self.now
         apply, undo, redo = document.apply, document.undo, document.redo
 
-        def recorded_apply(command, merge_key=None):  # noqa: ANN001, ANN202
+        def recorded_apply(command, merge_key=None, window=None):  # noqa: ANN001, ANN202
             snapshot = copy.deepcopy(command)
-            apply(command, merge_key)  # raises (changing nothing) on a refused command
-            self.log.append(("apply", snapshot, merge_key, self.now))
+            apply(command, merge_key, window)  # raises (changing nothing) on a refused command
+            self.log.append(("apply", snapshot, (merge_key, window), self.now))
 
         def recorded_undo():  # noqa: ANN202
             label = undo()
@@ -94,10 +94,10 @@ class Recorder:
         fresh = Document.open(bundle)
         clock = [0.0]
         fresh.history.clock = lambda: clock[0]
-        for kind, command, merge_key, now in self.log:
+        for kind, command, merge, now in self.log:
             clock[0] = now
             if kind == "apply":
-                fresh.apply(copy.deepcopy(command), merge_key)
+                fresh.apply(copy.deepcopy(command), *merge)
             elif kind == "undo":
                 fresh.undo()
             else:
