@@ -17,6 +17,7 @@ Designed around moviepy's known pitfalls (DESIGN.md):
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import tempfile
 from collections.abc import Callable
@@ -31,10 +32,22 @@ from ..media.camera import animate_still
 from ..media.ffmpeg import Cancelled
 from ..model import ConformMode, Project
 from .audio import PlacedAudio, mix_soundtrack
-from .burnins import BurnIns, Overlay, TimecodeAtlas, placeholder_frame, slate_frame, text_box
+from .burnins import (
+    Block,
+    BurnIns,
+    Sizes,
+    TimecodeAtlas,
+    layout_static,
+    layout_subtitles,
+    placeholder_frame,
+    shot_caption,
+    shot_label,
+    slate_frame,
+    subtitle_text,
+)
 from .sources import ClipSource, StaticSource, enlarge_pipe
 from .timeline import Segment, Timeline, segment_at
-from .yuv import black_frame, mix
+from .yuv import Overlay, black_frame, mix
 
 ProgressCallback = Callable[[float, str], None]
 
@@ -103,35 +116,57 @@ class FrameComposer:
         self._black = black_frame(width, height)
         self._slate = None
         if timeline.slate_frames:
-            subtitle = f"{project.width}x{project.height} · {self.fps} fps · {len(timeline.segments)} shots"
+            subtitle = f"{project.width}x{project.height} · {self.fps} fps · {len(timeline.segments)} shot{'' if len(timeline.segments) == 1 else 's'}"
             self._slate = slate_frame(project.title, subtitle, width, height)
-        self._build_overlays(cues)
+        self._timecode = None
+        if self.burnins.timecode:
+            sizes = Sizes.for_height(height)
+            self._timecode = TimecodeAtlas(sizes.label, 0, 0)
+        self._cues = sorted(cues, key=lambda c: c.start_frame) if self.burnins.subtitles else []
+        self._cue_starts = [timeline.slate_frames + c.start_frame for c in self._cues]
+        self._longest_cue = max((c.frames for c in self._cues), default=0)
+        # the current shot's burn-ins: built when the playhead enters a shot, dropped when it leaves
+        self._overlay_shot = -1
+        self._static: list[Overlay] = []
+        self._static_blocks: list[Block] = []
+        self._subtitle_cache: dict[tuple[int, ...], list[Overlay]] = {}
 
-    # --- overlays, built once ---
-    def _build_overlays(self, cues: list[DialogueCue]) -> None:
-        h, w = self.height, self.width
-        size = max(h // 28, 9)
-        margin = max(h // 40, 4)
-        self._shot_labels: dict[int, Overlay] = {}
-        if self.burnins.shot_label:
-            for seg in self.timeline.segments:
-                label = f"SHOT {seg.shot.number or seg.index + 1}  ·  {seg.scene}"
-                image = text_box(label, size, max_width=int(w * 0.6))
-                self._shot_labels[seg.index] = Overlay.from_image(image, margin, margin)
-        self._previz = None
-        if self.burnins.previz_label:
-            image = text_box("PREVIZ / TEMP VO", size, fg=(255, 210, 80, 255), bold=True)
-            self._previz = Overlay.from_image(image, w - image.width - margin, h - image.height - margin)
-        self._timecode = TimecodeAtlas(size, w - margin, margin) if self.burnins.timecode else None
-        self._subtitles: list[tuple[int, int, Overlay]] = []
-        if self.burnins.subtitles:
-            for cue in cues:
-                text = f"{cue.speaker.upper()}: {cue.text}" if cue.speaker else cue.text
-                image = text_box(text, max(h // 24, 10), max_width=int(w * 0.8), pad=max(h // 90, 3))
-                x = (w - image.width) // 2
-                y = h - image.height - max(h // 9, margin * 3)
-                start = self.timeline.slate_frames + cue.start_frame
-                self._subtitles.append((start, start + cue.frames, Overlay.from_image(image, x, y)))
+    # --- burn-ins, built per shot (memory stays flat whatever the number of shots) ---
+    def _enter_shot(self, seg: Segment) -> None:
+        self._overlay_shot = seg.index
+        self._subtitle_cache = {}
+        label = shot_label(seg.shot, seg.index, seg.scene)
+        blocks = layout_static(self.width, self.height, self.burnins, label=label, caption=shot_caption(seg.shot))
+        self._static_blocks = blocks
+        self._static = []
+        for block in blocks:
+            if block.zone == "timecode" and self._timecode is not None:
+                self._timecode.move(block.rect.right, block.rect.y)
+            elif block.image is not None:
+                self._static.append(Overlay.from_image(block.image, block.rect.x, block.rect.y))
+
+    def _active_cues(self, n: int) -> tuple[int, ...]:
+        if not self._cues:
+            return ()
+        i = bisect.bisect_right(self._cue_starts, n) - 1
+        active = []
+        while i >= 0 and self._cue_starts[i] > n - self._longest_cue:
+            if n < self._cue_starts[i] + self._cues[i].frames:
+                active.append(i)
+            i -= 1
+        return tuple(sorted(active))
+
+    def _subtitles(self, n: int) -> list[Overlay]:
+        active = self._active_cues(n)
+        if not active:
+            return []
+        overlays = self._subtitle_cache.get(active)
+        if overlays is None:
+            texts = [subtitle_text(self._cues[i].speaker, self._cues[i].text) for i in active]
+            blocks = layout_subtitles(self.width, self.height, self._static_blocks, texts)
+            overlays = [Overlay.from_image(b.image, b.rect.x, b.rect.y) for b in blocks if b.image is not None]
+            self._subtitle_cache[active] = overlays
+        return overlays
 
     # --- sources, opened lazily and closed when the playhead leaves them ---
     def _source(self, seg: Segment) -> ClipSource | StaticSource:
@@ -206,17 +241,12 @@ class FrameComposer:
         return mix(self._out, frame_b, t, self._out)
 
     def _overlays_for(self, seg: Segment, n: int) -> list[Overlay]:
-        out: list[Overlay] = []
-        label = self._shot_labels.get(seg.index)
-        if label is not None:
-            out.append(label)
+        if seg.index != self._overlay_shot:
+            self._enter_shot(seg)
+        out = list(self._static)
         if self._timecode is not None:
             out += self._timecode.overlays(n - self.timeline.slate_frames, self.fps)
-        if self._previz is not None:
-            out.append(self._previz)
-        for start, end, overlay in self._subtitles:
-            if start <= n < end:
-                out.append(overlay)
+        out += self._subtitles(n)
         return out
 
 
