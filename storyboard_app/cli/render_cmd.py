@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from ..render.burnins import BurnIns
-    from ..render.export import ExportOptions
+    from ..render.export import DiskFullError, ExportOptions
     from ..render.service import STAGES, render_animatic
 
     output = Path(args.output)
@@ -51,7 +51,10 @@ def cmd_render(args: argparse.Namespace) -> int:
         def on_progress(stage: str, fraction: float, message: str) -> None:
             progress.update(tasks[stage], completed=int(fraction * 1000), status=message[:50])
 
-        report = render_animatic(document, output, options=options, progress=on_progress, jobs=args.jobs)
+        try:
+            report = render_animatic(document, output, options=options, progress=on_progress, jobs=args.jobs)
+        except DiskFullError as exc:
+            raise CliError(f"{exc}; {_save_after_failure(document)}") from None
         for task in tasks.values():
             progress.update(task, completed=1000, status="")
     if report.generated or report.cached:
@@ -64,3 +67,14 @@ def cmd_render(args: argparse.Namespace) -> int:
         soft_wrap=True,
     )
     return EXIT_OK
+
+
+def _save_after_failure(document) -> str:  # noqa: ANN001
+    """Keep takes generated before the export failed; say whether the project was saved."""
+    if not document.dirty:
+        return "the project is unchanged (nothing to save)"
+    try:
+        document.save()
+    except OSError as exc:
+        return f"the project could NOT be saved ({exc.strerror or exc}): generated takes are not recorded"
+    return "the project was saved (the takes generated before the failure are kept)"

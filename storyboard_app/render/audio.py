@@ -201,14 +201,19 @@ def mix_soundtrack(
         for _, block in blocks():
             meter.add(block)
         gain = normalisation_gain(meter.integrated(), meter.true_peak_db())
-    with wave.open(str(output), "wb") as wav:
-        wav.setnchannels(2)
-        wav.setsampwidth(2)
-        wav.setframerate(SAMPLE_RATE)
-        for _, block in blocks():
-            out = np.clip(block * gain, -1.0, 1.0)  # a no-op after normalising (the gain keeps peaks low)
-            pcm = (out * 32767.0).round().astype("<i2")
-            wav.writeframes(np.repeat(pcm, 2).tobytes())  # mono → both channels
+    try:
+        with wave.open(str(output), "wb") as wav:
+            wav.setnchannels(2)
+            wav.setsampwidth(2)
+            wav.setframerate(SAMPLE_RATE)
+            for _, block in blocks():
+                out = np.clip(block * gain, -1.0, 1.0)  # a no-op after normalising (the gain keeps peaks low)
+                pcm = (out * 32767.0).round().astype("<i2")
+                wav.writeframes(np.repeat(pcm, 2).tobytes())  # mono → both channels
+    except OSError as exc:
+        if exc.filename is None:  # a failed write names no file: say which (disk full, ...)
+            raise OSError(exc.errno, exc.strerror, str(output)) from exc
+        raise
     return output
 
 

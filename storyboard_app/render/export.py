@@ -12,13 +12,18 @@ Designed around moviepy's known pitfalls (DESIGN.md):
 * The soundtrack is mixed beforehand into a WAV in a temporary directory and muxed as AAC by the
   encoder; nothing lands in the current directory.
 * Progress comes through a proglog logger; cancel raises from it, which stops the writer, and the
-  partial MP4 and the temp directory are removed (the output is written via ``atomic_output``).
+  partial MP4 and the temp directory are removed on every exit path (the output is written via
+  ``atomic_output``; the work folder is a ``WorkFolder`` whose owner record lets the next export
+  sweep what a killed one left, see render/workfiles.py).
+* Running out of disk space is a ``DiskFullError`` naming the file being written.
 """
 
 from __future__ import annotations
 
 import bisect
 import contextlib
+import errno
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +34,7 @@ import proglog
 
 from ..files import atomic_output
 from ..media.camera import animate_still
-from ..media.ffmpeg import Cancelled
+from ..media.ffmpeg import Cancelled, FFmpegError
 from ..model import ConformMode, Project
 from .audio import PlacedAudio, mix_soundtrack
 from .burnins import (
@@ -47,6 +52,7 @@ from .burnins import (
 )
 from .sources import ClipSource, StaticSource, enlarge_pipe
 from .timeline import Segment, Timeline, segment_at
+from .workfiles import WorkFolder, sweep_stale
 from .yuv import Overlay, black_frame, mix
 
 ProgressCallback = Callable[[float, str], None]
@@ -260,48 +266,91 @@ def export_mp4(
     cancelled: Callable[[], bool] | None = None,
 ) -> Path:
     """Write the animatic. On error or cancel, neither a partial MP4 nor temp files remain."""
-    from moviepy import VideoClip
-
     options = options or ExportOptions()
     if options.preset not in PRESETS:
         raise ValueError(f"unknown preset {options.preset!r} (choose {', '.join(PRESETS)})")
+    report = progress or (lambda f, m: None)
+    output = Path(output)
+    sweep_stale(output)  # partials and work folders of exports that were killed
+    try:
+        with WorkFolder() as work:
+            _export(project, timeline, cues, output, options, work, report, cancelled)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise _disk_full(exc.filename or output, output) from None
+        raise
+    except FFmpegError as exc:  # an ffmpeg step (animated stills) that filled the disk
+        if "No space left on device" in str(exc):
+            raise _disk_full(exc, output) from None
+        raise
+    report(1.0, "done")
+    return output
+
+
+#: characters no file name may hold on Windows, macOS or Linux, and names Windows reserves
+_UNSAFE_NAME = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]+')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def default_export_name(title: str, suffix: str = ".mp4") -> str:
+    """A file name for the animatic made from the project title, safe on every platform: path
+    separators and ``: * ? " < > |`` become "-", no leading dot (hidden) or trailing dot/space,
+    no reserved Windows device name, at most 120 characters; "animatic" when nothing is left."""
+    name = re.sub(r"-{2,}", "-", _UNSAFE_NAME.sub("-", title or "")).strip(". -")[:120].rstrip(". -")
+    if not name or name.split(".")[0].upper() in _RESERVED:
+        name = f"{name}-animatic" if name else "animatic"
+    return name + suffix
+
+
+class DiskFullError(RuntimeError):
+    """The export ran out of disk space; the message names the file being written."""
+
+
+def _disk_full(where: object, output: Path) -> DiskFullError:
+    also = "" if str(where) == str(output) else f" (exporting {output})"
+    return DiskFullError(f"disk full: no space left on the device while writing {where}{also}; "
+                         "no partial file was left behind")
+
+
+def _export(project: Project, timeline: Timeline, cues: list[DialogueCue], output: Path, options: ExportOptions,
+            work: WorkFolder, report: ProgressCallback, cancelled: Callable[[], bool] | None) -> None:
+    from moviepy import VideoClip
+
     width = options.width or project.width
     height = options.height or project.height
     fps = timeline.fps
     x264_preset, crf, audio_bitrate = PRESETS[options.preset]
     total = timeline.total_frames
     duration = total / fps
-    report = progress or (lambda f, m: None)
-    output = Path(output)
-    with tempfile.TemporaryDirectory(prefix="storyboard-export-") as tmp_name:
-        tmp = Path(tmp_name)
-        report(0.0, "conforming stills")
-        still_clips = _animate_stills(timeline, tmp, width, height, cancelled)
-        report(0.0, "mixing soundtrack")
-        soundtrack = mix_soundtrack(
-            [PlacedAudio(c.audio, (timeline.slate_frames + c.start_frame) / fps) for c in cues if c.audio],
-            tmp / "soundtrack.wav", duration,
-            music=options.music,
-            music_volume_db=options.music_volume_db if options.music_volume_db is not None else project.render.music_volume_db,
-            cancelled=cancelled,
-        )
-        composer = FrameComposer(project, timeline, width, height, options, cues, still_clips)
-        try:
-            clip = VideoClip(frame_function=lambda t: composer.frame(int(round(t * fps))), duration=(total + 0.5) / fps)
-            clip.size = (width, height)
-            logger = _ProgressLogger(total, lambda f, m: report(f, m), cancelled)
-            with atomic_output(output) as partial:
-                writer = Yuv420Writer(partial, width, height, fps, preset=x264_preset, crf=crf, audio=soundtrack,
-                                      audio_bitrate=audio_bitrate, threads=options.threads)
-                with writer:
-                    for frame in clip.iter_frames(fps=fps, logger=logger, dtype="uint8"):
-                        writer.write_frame(frame)
-        finally:
-            composer.close()
+    tmp = work.path
+    report(0.0, "conforming stills")
+    still_clips = _animate_stills(timeline, tmp, width, height, cancelled)
+    report(0.0, "mixing soundtrack")
+    soundtrack = mix_soundtrack(
+        [PlacedAudio(c.audio, (timeline.slate_frames + c.start_frame) / fps) for c in cues if c.audio],
+        tmp / "soundtrack.wav", duration,
+        music=options.music,
+        music_volume_db=options.music_volume_db if options.music_volume_db is not None else project.render.music_volume_db,
+        cancelled=cancelled,
+    )
+    composer = FrameComposer(project, timeline, width, height, options, cues, still_clips)
+    clip = None
+    try:
+        clip = VideoClip(frame_function=lambda t: composer.frame(int(round(t * fps))), duration=(total + 0.5) / fps)
+        clip.size = (width, height)
+        logger = _ProgressLogger(total, lambda f, m: report(f, m), cancelled)
+        with atomic_output(output) as partial:
+            work.claim(partial)
+            writer = Yuv420Writer(partial, width, height, fps, preset=x264_preset, crf=crf, audio=soundtrack,
+                                  audio_bitrate=audio_bitrate, threads=options.threads, target=output)
+            with writer:
+                for frame in clip.iter_frames(fps=fps, logger=logger, dtype="uint8"):
+                    writer.write_frame(frame)
+    finally:
+        composer.close()
+        if clip is not None:
             with contextlib.suppress(Exception):
                 clip.close()
-    report(1.0, "done")
-    return output
 
 
 class Yuv420Writer:
@@ -314,7 +363,7 @@ class Yuv420Writer:
     """
 
     def __init__(self, path: Path, width: int, height: int, fps: int, *, preset: str, crf: int,
-                 audio: Path | None, audio_bitrate: str, threads: int | None):
+                 audio: Path | None, audio_bitrate: str, threads: int | None, target: Path | None = None):
         import subprocess
 
         from ..media.ffmpeg import ffmpeg_exe
@@ -330,6 +379,7 @@ class Yuv420Writer:
             cmd += ["-threads", str(threads)]
         cmd += ["-f", "mp4", str(path)]
         self.path = path
+        self.target = target or path  # the name users know (the partial file is hidden)
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__, lives with the process
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr,
                                      bufsize=0)
@@ -340,7 +390,13 @@ class Yuv420Writer:
             self.proc.stdin.write(memoryview(frame))  # type: ignore[union-attr]
         except (BrokenPipeError, OSError):
             self.proc.wait()
-            raise RuntimeError(f"the encoder stopped: {self._error()}") from None
+            error = self._error()
+            self._raise_if_disk_full(error)
+            raise RuntimeError(f"the encoder stopped while writing {self.target}: {error}") from None
+
+    def _raise_if_disk_full(self, error: str) -> None:
+        if "No space left on device" in error:
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.target))
 
     def _error(self) -> str:
         self._stderr.seek(0)
@@ -359,7 +415,8 @@ class Yuv420Writer:
         error = self._error() if code and exc_type is None else ""
         self._stderr.close()
         if error:
-            raise RuntimeError(f"encoding {self.path.name} failed: {error}")
+            self._raise_if_disk_full(error)
+            raise RuntimeError(f"encoding {self.target} failed: {error}")
 
 
 def _animate_stills(timeline: Timeline, tmp: Path, width: int, height: int,
