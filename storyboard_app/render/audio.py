@@ -6,12 +6,12 @@ length: a line is decoded when the block that first hears it is mixed and droppe
 block; the music bed streams from an ffmpeg decoder. Two passes over the blocks: the first
 measures, the second applies the gain and writes.
 
-Loudness follows ITU-R BS.1770-4 / EBU R128: integrated loudness of the K-weighted mix (two
-biquads, the standard's 48 kHz coefficients) with 400 ms gating blocks overlapping by 75 %, an
-absolute gate at -70 LUFS and a relative gate 10 LU below; the true peak is the peak of the mix
-oversampled 4x. Both are measured streaming, block by block (a meter that needs the whole signal
-in memory, like pyloudnorm, would make memory grow with the sequence; the tests check this meter
-against pyloudnorm). The gain brings the mix to ``LOUDNESS_TARGET`` but never pushes the true
+Loudness follows ITU-R BS.1770-4 / EBU R128: integrated loudness of the K-weighted mix with
+400 ms gating blocks overlapping by 75 %, an absolute gate at -70 LUFS and a relative gate 10 LU
+below; the true peak is the peak of the mix oversampled 4x. Both come from ffmpeg's ``ebur128``
+filter, fed the first pass block by block (a meter that needs the whole signal in memory, like
+pyloudnorm, would make memory grow with the sequence; the tests check this one against
+pyloudnorm). The gain brings the mix to ``LOUDNESS_TARGET`` but never pushes the true
 peak above ``TRUE_PEAK_TARGET``: nothing is ever clipped. The target is EBU R128's -23 LUFS
 because speech has a peak-to-loudness ratio near 20 dB (the bundled voice: 19.7 dB), so a louder
 target could only be reached by clipping or limiting the dialogue.
@@ -19,7 +19,9 @@ target could only be reached by clipping or limiting the dialogue.
 
 from __future__ import annotations
 
+import re
 import subprocess
+import tempfile
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +43,6 @@ LOUDNESS_TARGET = -23.0  # LUFS, EBU R128 (see module docstring)
 PEAK_CEILING = 10 ** (-1.0 / 20)  # -1 dBFS: no decoded sample of the export goes above this
 #: the true peak the gain aims under: the ceiling less a margin for the AAC encoder's overshoot
 TRUE_PEAK_TARGET_DB = -2.0
-OVERSAMPLE = 4
 BLOCK_SECONDS = 5.0
 DUCK_DB = -12.0  # music level under dialogue, relative
 
@@ -200,7 +201,7 @@ def mix_soundtrack(
         meter = LoudnessMeter()
         for _, block in blocks():
             meter.add(block)
-        gain = normalisation_gain(meter.integrated(), meter.true_peak_db())
+        gain = normalisation_gain(*meter.close())
     try:
         with wave.open(str(output), "wb") as wav:
             wav.setnchannels(2)
@@ -226,62 +227,57 @@ def normalisation_gain(loudness: float | None, true_peak_db: float | None) -> fl
     return float(10 ** (gain_db / 20))
 
 
-# ITU-R BS.1770-4 K-weighting at 48 kHz: a high shelf (head effects) then a high pass (RLB)
-_SHELF = (np.array([1.53512485958697, -2.69169618940638, 1.19839281085285]),
-          np.array([1.0, -1.69065929318241, 0.73248077421585]))
-_HIGHPASS = (np.array([1.0, -2.0, 1.0]), np.array([1.0, -1.99004745483398, 0.99007225036621]))
-
-
 class LoudnessMeter:
     """Integrated loudness (LUFS) and true peak (dBTP) of a mono 48 kHz signal fed in blocks.
 
-    Keeps only one mean square per 100 ms and a few filter states, so a two-hour mix costs a
-    few hundred kilobytes. Blocks may have any length.
+    The measurement is ffmpeg's ``ebur128`` filter (ITU-R BS.1770-4: K-weighting, 400 ms gating
+    blocks with 75 % overlap, absolute and relative gates; true peak by 4x oversampling), fed
+    through a pipe block by block: nothing is kept in memory here, whatever the length. Call
+    ``close()`` (or read a result) after the last block.
     """
 
-    STEP = SAMPLE_RATE // 10  # 100 ms: gating blocks are 4 steps long, one step apart
-
     def __init__(self) -> None:
-        from scipy.signal import lfilter_zi
-
-        self._zi = [lfilter_zi(*_SHELF) * 0.0, lfilter_zi(*_HIGHPASS) * 0.0]
-        self._steps: list[float] = []
-        self._carry = np.zeros(0, np.float64)
-        self._peak = 0.0
-        self._history = np.zeros(32, np.float32)  # the tail of the previous block, for the FIR edge
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close(); a file, so no pipe deadlock
+        self._proc: subprocess.Popen | None = subprocess.Popen(
+            [ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "info", "-f", "f32le", "-ar", str(SAMPLE_RATE),
+             "-ac", "1", "-i", "-", "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log,
+        )
+        self._result: tuple[float | None, float | None] | None = None
 
     def add(self, block: np.ndarray) -> None:
-        from scipy.signal import lfilter, resample_poly
+        assert self._proc is not None and self._proc.stdin is not None, "meter already closed"
+        self._proc.stdin.write(np.asarray(block, "<f4").tobytes())
 
-        x = np.asarray(block, np.float64)
-        if not len(x):
-            return
-        # true peak: 4x oversampled (polyphase FIR); the previous block's tail avoids edge ringing
-        padded = np.concatenate([self._history, block.astype(np.float32)])
-        up = resample_poly(padded, OVERSAMPLE, 1)[len(self._history) * OVERSAMPLE :]
-        self._peak = max(self._peak, float(np.abs(up).max()), float(np.abs(x).max()))
-        self._history = np.concatenate([self._history, block.astype(np.float32)])[-32:]
-        y, self._zi[0] = lfilter(*_SHELF, x, zi=self._zi[0])
-        y, self._zi[1] = lfilter(*_HIGHPASS, y, zi=self._zi[1])
-        data = np.concatenate([self._carry, y])
-        n = len(data) // self.STEP * self.STEP
-        if n:
-            self._steps.extend(np.mean(data[:n].reshape(-1, self.STEP) ** 2, axis=1).tolist())
-        self._carry = data[n:]
+    def close(self) -> tuple[float | None, float | None]:
+        if self._result is None:
+            assert self._proc is not None and self._proc.stdin is not None
+            self._proc.stdin.close()
+            code = self._proc.wait()
+            self._log.seek(0)
+            text = self._log.read().decode("utf-8", "replace")
+            self._log.close()
+            self._proc = None
+            loudness = re.search(r"Integrated loudness:\s*I:\s*(-?[\d.]+|-inf) LUFS", text)
+            peak = re.search(r"True peak:\s*Peak:\s*(-?[\d.]+|-inf) dBFS", text)
+            if code != 0 or loudness is None or peak is None:
+                tail = text.strip().splitlines()[-1:] or [f"exit code {code}"]
+                raise FFmpegError(f"measuring the soundtrack's loudness failed: {tail[0]}")
+            lufs = float(loudness.group(1))
+            tp = float(peak.group(1))
+            # ebur128 reports silence (nothing above the -70 LUFS gate) as -70 LUFS
+            self._result = (lufs if lufs > -70.0 else None, tp if np.isfinite(tp) else None)
+        return self._result
+
+    def __del__(self) -> None:
+        if getattr(self, "_proc", None) is not None:
+            self._proc.kill()  # type: ignore[union-attr]
+            self._proc.wait()  # type: ignore[union-attr]
 
     def integrated(self) -> float | None:
-        """Gated integrated loudness in LUFS; None for silence (nothing above the -70 LUFS gate)."""
-        steps = np.array(self._steps)
-        if len(steps) < 4:
-            return None
-        blocks = (steps[:-3] + steps[1:-2] + steps[2:-1] + steps[3:]) / 4
-        loud = blocks[blocks > 0]
-        loud = loud[-0.691 + 10 * np.log10(loud) > -70.0]
-        if not len(loud):
-            return None
-        relative = -0.691 + 10 * np.log10(loud.mean()) - 10.0
-        gated = loud[-0.691 + 10 * np.log10(loud) > relative]
-        return float(-0.691 + 10 * np.log10(gated.mean())) if len(gated) else None
+        """Gated integrated loudness in LUFS; None for silence."""
+        return self.close()[0]
 
     def true_peak_db(self) -> float | None:
-        return float(20 * np.log10(self._peak)) if self._peak > 0 else None
+        """True peak in dBTP; None for digital silence."""
+        return self.close()[1]
