@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -149,6 +149,15 @@ def timecode_metrics(size: int) -> tuple[int, int]:
 TIMECODE_CHARS = len("00:00:00:00")
 
 
+@lru_cache(maxsize=32)
+def _box(lines: tuple[str, ...], size: int, *, fg=(255, 255, 255, 255), bg=(0, 0, 0, 150), pad: int = 6,  # noqa: ANN001
+         bold: bool = False, align: str = "left") -> Image.Image:
+    """``text_image``, remembered for the last few boxes (the PREVIZ label is the same in every
+    shot; a shot's subtitles are laid out again whenever the set of playing lines changes).
+    Callers must not draw into the returned image."""
+    return tx.text_image(list(lines), size, fg=fg, bg=bg, pad=pad, bold=bold, align=align)
+
+
 def layout_static(width: int, height: int, burnins: BurnIns, *, label: str | None,
                   caption: str | None) -> list[Block]:
     """The blocks that stay put for a whole shot: label, timecode, PREVIZ label, caption."""
@@ -167,7 +176,7 @@ def layout_static(width: int, height: int, burnins: BurnIns, *, label: str | Non
         top_bottom = rect.bottom
     if burnins.previz_label:
         lines, size = _fit(PREVIZ_TEXT, s.label, width // 3, height // 6, pad=s.pad, bold=True)
-        image = tx.text_image(lines, size, fg=PREVIZ_COLOUR, pad=s.pad, bold=True)
+        image = _box(tuple(lines), size, fg=PREVIZ_COLOUR, pad=s.pad, bold=True)
         rect = Rect(_even(width - s.margin - image.width), _even(y + 1), image.width, image.height)
         blocks.append(Block("previz", rect, tuple(lines), image))
         right_col = max(right_col, image.width)
@@ -175,14 +184,14 @@ def layout_static(width: int, height: int, burnins: BurnIns, *, label: str | Non
     if burnins.shot_label and label:
         column = width - 2 * s.margin - (right_col + s.margin if right_col else 0)
         lines, size = _fit(label, s.label, max(column, 16), height // 5, pad=s.pad)
-        image = tx.text_image(lines, size, pad=s.pad)
+        image = _box(tuple(lines), size, pad=s.pad)
         rect = Rect(_even(s.margin), _even(s.margin), image.width, image.height)
         blocks.append(Block("label", rect, tuple(lines), image))
         top_bottom = max(top_bottom, rect.bottom)
     if burnins.caption and caption:
         room = height - s.margin - (top_bottom + s.gap)
         lines, size = _fit(caption, s.caption, width - 2 * s.margin, min(int(height * 0.22), room), pad=s.pad)
-        image = tx.text_image(lines, size, fg=(225, 228, 235, 255), bg=(0, 0, 0, 140), pad=s.pad)
+        image = _box(tuple(lines), size, fg=(225, 228, 235, 255), bg=(0, 0, 0, 140), pad=s.pad)
         y0 = height - s.margin - image.height
         rect = Rect(_even(s.margin), y0 - y0 % 2, image.width, image.height)
         blocks.append(Block("caption", rect, tuple(lines), image))
@@ -203,7 +212,7 @@ def layout_subtitles(width: int, height: int, static: Sequence[Block], subtitles
     blocks: list[Block] = []
     for text in reversed(subtitles):
         lines, size = _fit(text, s.subtitle, int(width * 0.84), per_line, pad=s.pad)
-        image = tx.text_image(lines, size, pad=s.pad, align="center")
+        image = _box(tuple(lines), size, pad=s.pad, align="center")
         if image.height > per_line:  # not even one line fits: leave it out rather than overlap
             continue
         y = bottom - image.height

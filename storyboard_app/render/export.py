@@ -136,6 +136,7 @@ class FrameComposer:
         self._static: list[Overlay] = []
         self._static_blocks: list[Block] = []
         self._subtitle_cache: dict[tuple[int, ...], list[Overlay]] = {}
+        self._memo: dict[tuple, Overlay] = {}
 
     # --- burn-ins, built per shot (memory stays flat whatever the number of shots) ---
     def _enter_shot(self, seg: Segment) -> None:
@@ -145,11 +146,16 @@ class FrameComposer:
         blocks = layout_static(self.width, self.height, self.burnins, label=label, caption=shot_caption(seg.shot))
         self._static_blocks = blocks
         self._static = []
+        memo: dict[tuple, Overlay] = {}  # overlays identical to the previous shot's are reused
         for block in blocks:
             if block.zone == "timecode" and self._timecode is not None:
                 self._timecode.move(block.rect.right, block.rect.y)
             elif block.image is not None:
-                self._static.append(Overlay.from_image(block.image, block.rect.x, block.rect.y))
+                key = (block.zone, block.rect, block.lines)
+                overlay = self._memo.get(key) or Overlay.from_image(block.image, block.rect.x, block.rect.y)
+                memo[key] = overlay
+                self._static.append(overlay)
+        self._memo = memo
 
     def _active_cues(self, n: int) -> tuple[int, ...]:
         if not self._cues:

@@ -91,7 +91,7 @@ class ClipSource:
             with contextlib.suppress(Exception):
                 self._proc.stdout.close()  # type: ignore[union-attr]
             with contextlib.suppress(Exception):
-                self._proc.wait(timeout=5)
+                self._proc.wait()  # blocking waitpid after SIGKILL: no 5 ms polling per shot
             self._proc = None
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -70,9 +70,13 @@ def font_chain(bold: bool = False) -> tuple[str, ...]:
     return BOLD if bold else REGULAR
 
 
-def runs(text: str, bold: bool = False) -> list[tuple[str, str]]:
+@lru_cache(maxsize=8192)
+def runs(text: str, bold: bool = False) -> tuple[tuple[str, str], ...]:
     """``text`` as (substring, font file) runs: each character in the first font that has it."""
     chain = font_chain(bold)
+    primary = coverage(chain[0])
+    if all(ord(c) in primary for c in text):  # the common case: one run, no lookups
+        return ((text, chain[0]),) if text else ()
     out: list[tuple[str, str]] = []
     for char in text:
         code = ord(char)
@@ -85,7 +89,7 @@ def runs(text: str, bold: bool = False) -> list[tuple[str, str]]:
             out[-1] = (out[-1][0] + char, name)
         else:
             out.append((char, name))
-    return out
+    return tuple(out)
 
 
 def missing_glyphs(text: str, bold: bool = False) -> list[str]:
@@ -114,6 +118,7 @@ def metrics(size: int, bold: bool = False) -> LineMetrics:
     return LineMetrics(max(primary[0], cjk[0]), max(primary[1], cjk[1]))
 
 
+@lru_cache(maxsize=16384)
 def text_width(text: str, size: int, bold: bool = False) -> float:
     return sum(face(name, size).getlength(part) for part, name in runs(text, bold))
 
@@ -151,7 +156,36 @@ def _pieces(text: str) -> Iterable[tuple[str, bool]]:
 
 def wrap(text: str, size: int, width: float, bold: bool = False) -> list[str]:
     """Greedy wrap to ``width`` pixels; a piece wider than a line is split between characters,
-    so every character of ``text`` is kept (nothing is cut)."""
+    so every character of ``text`` is kept (nothing is cut).
+
+    Lines are filled by adding up the widths of their pieces (each measured once), which is
+    what keeps a long export's per-shot layout cheap; any line that kerning makes wider than
+    its sum is rewrapped by exact measurement."""
+    lines: list[str] = []
+    space = text_width(" ", size, bold)
+    for paragraph in text.splitlines() or [""]:
+        current, current_w = "", 0.0
+        for piece, spaced in _pieces(paragraph):
+            piece_w = text_width(piece, size, bold)
+            joined_w = current_w + piece_w + (space if current and spaced else 0.0)
+            if not current or joined_w <= width:
+                current = f"{current} {piece}" if current and spaced else current + piece
+                current_w = joined_w
+            else:
+                lines.append(current)
+                current, current_w = piece, piece_w
+            while current_w > width and len(current) > 1:
+                cut = _fit_prefix(current, size, width, bold)
+                lines.append(current[:cut])
+                current = current[cut:]
+                current_w = text_width(current, size, bold)
+        lines.append(current)
+    if any(text_width(line, size, bold) > width and len(line) > 1 for line in lines):
+        return _wrap_exact(text, size, width, bold)
+    return lines or [""]
+
+
+def _wrap_exact(text: str, size: int, width: float, bold: bool) -> list[str]:
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
         current = ""
