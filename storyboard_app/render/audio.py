@@ -43,6 +43,7 @@ LOUDNESS_TARGET = -23.0  # LUFS, EBU R128 (see module docstring)
 PEAK_CEILING = 10 ** (-1.0 / 20)  # -1 dBFS: no decoded sample of the export goes above this
 #: the true peak the gain aims under: the ceiling less a margin for the AAC encoder's overshoot
 TRUE_PEAK_TARGET_DB = -2.0
+DUAL_MONO_DB = 10 * np.log10(2.0)  # loudness of a mono signal put on both stereo channels, relative
 BLOCK_SECONDS = 5.0
 DUCK_DB = -12.0  # music level under dialogue, relative
 
@@ -219,11 +220,14 @@ def mix_soundtrack(
 
 
 def normalisation_gain(loudness: float | None, true_peak_db: float | None) -> float:
-    """The linear gain that brings ``loudness`` to the target without lifting the true peak
+    """The linear gain that brings the exported (dual-mono stereo) mix of a mono mix measured at
+    ``loudness`` to the target without lifting the true peak
     above ``TRUE_PEAK_TARGET_DB`` (the peak caps the gain; it may stay under the target)."""
     if loudness is None or true_peak_db is None:  # silence: leave it digital silence
         return 1.0
-    gain_db = min(LOUDNESS_TARGET - loudness, TRUE_PEAK_TARGET_DB - true_peak_db)
+    # the mono mix goes out on both channels, and BS.1770 sums the channels' power: the stereo
+    # file is 3 dB louder than the mono signal measured here
+    gain_db = min(LOUDNESS_TARGET - (loudness + DUAL_MONO_DB), TRUE_PEAK_TARGET_DB - true_peak_db)
     return float(10 ** (gain_db / 20))
 
 
