@@ -249,6 +249,15 @@ def subtitle_text(speaker: str, line: str) -> str:
     return f"{speaker.upper()}: {line}" if speaker else line
 
 
+def subtitles_at(placed_lines: Sequence, local_frame: int) -> list[str]:  # noqa: ANN001
+    """The subtitle texts playing ``local_frame`` frames into a shot, earliest line first, from
+    the voice plan of that shot (``VoiceService.plan``: objects with ``offset_frames``,
+    ``duration_frames``, ``speaker_name`` and ``text``), for ``shot_overlay``."""
+    playing = [p for p in placed_lines if p.offset_frames <= local_frame < p.offset_frames + max(p.duration_frames, 1)]
+    playing.sort(key=lambda p: p.offset_frames)
+    return [subtitle_text(p.speaker_name, p.text) for p in playing]
+
+
 # ------------------------------------------------------------------ one RGBA image (GUI preview)
 def overlay_image(width: int, height: int, blocks: Sequence[Block], timecode: str | None = None) -> Image.Image:
     """The blocks composed into one transparent RGBA image of the frame's size."""

@@ -18,6 +18,7 @@ from storyboard_app.render.burnins import (
     shot_label,
     shot_overlay,
     subtitle_text,
+    subtitles_at,
 )
 from storyboard_app.render.export import ExportOptions
 from storyboard_app.render.service import render_animatic
@@ -88,6 +89,17 @@ def test_cjk_and_emoji_render_as_glyphs_not_boxes(char):
     new = Image.new("L", (60, 60))
     tx.draw_text(ImageDraw.Draw(new), (5, 5), char, 40, fill=255)
     assert np.abs(np.asarray(old, int) - np.asarray(new, int)).mean() > 5
+
+
+def test_subtitles_at_follows_the_voice_plan():
+    from types import SimpleNamespace as Line
+
+    plan = [Line(offset_frames=2, duration_frames=6, speaker_name="Mara", text="one"),
+            Line(offset_frames=6, duration_frames=4, speaker_name="", text="two")]
+    assert subtitles_at(plan, 1) == []
+    assert subtitles_at(plan, 2) == ["MARA: one"]
+    assert subtitles_at(plan, 7) == ["MARA: one", "two"]
+    assert subtitles_at(plan, 10) == []
 
 
 def test_shot_overlay_for_the_preview_is_the_exports_layout(document):
