@@ -144,3 +144,27 @@ def test_exported_frame_draws_text_only_inside_disjoint_boxes(document, tmp_path
         assert changed[b.rect.y : b.rect.bottom, b.rect.x : b.rect.right].mean() > 0.3, b.zone
     assert not changed[~inside].any()
     Image.fromarray(frames["burnt"].astype(np.uint8)).save(tmp_path / "burnt.png")  # for a person to look at
+
+
+def test_burnins_are_built_per_shot_not_up_front(tmp_path):
+    """Issue 12.9: every shot's label and subtitle overlay was built before the first frame
+    (831 MiB at 2000 shots). Now only the current shot's are alive."""
+    import tracemalloc
+
+    from storyboard_app.model import Project, Sequence, Shot
+    from storyboard_app.render.export import DialogueCue, FrameComposer
+    from storyboard_app.render.timeline import build_timeline
+
+    shots = [Shot(id=f"s{i}", number=str(i + 1), prompt=LONG_PROMPT, duration=2) for i in range(2000)]
+    project = Project(title="Long", fps=24, width=1280, height=720, sequences=[Sequence("q", "Scene", shots)])
+    timeline = build_timeline(project, tmp_path / "long.sbproj")
+    cues = [DialogueCue(2 * i, 2, "Mara", LONG_LINE, None) for i in range(0, 2000, 2)]
+    tracemalloc.start()
+    composer = FrameComposer(project, timeline, 1280, 720, ExportOptions(burnins=BurnIns(slate=False)), cues, {})
+    for n in range(0, 40):  # twenty shots, with their subtitles
+        composer._overlays_for(timeline.segments[n // 2], n)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    composer.close()
+    assert peak < 60 * 2**20, f"{peak / 2**20:.0f} MiB"
+    assert len(composer._static) <= 4 and len(composer._subtitle_cache) <= 2
