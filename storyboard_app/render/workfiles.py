@@ -65,7 +65,10 @@ class WorkFolder:
     def _write(self) -> None:
         target = self.path / OWNER_FILE
         tmp = target.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self._record), encoding="utf-8")
+        try:
+            tmp.write_text(json.dumps(self._record), encoding="utf-8")
+        except OSError as exc:  # a failed write names no file (disk full): say which
+            raise OSError(exc.errno, exc.strerror, str(tmp)) from exc
         os.replace(tmp, target)
 
     def claim(self, partial: Path) -> None:
