@@ -8,9 +8,14 @@ half of the shots have a dialogue line (piper TTS). Measured in one run:
 * reference: one ffmpeg command that concatenates the same take files and encodes them with the
   same codec settings together with the same soundtrack WAV (the physical floor);
 * peak RSS of the exporting Python process (and of its largest ffmpeg child) for a 10-shot and
-  the 60-shot timeline, each in a fresh subprocess.
+  the 60-shot timeline, each in a fresh subprocess;
+* memory flat with length (issue 12): peak RSS of ``render_animatic`` (voice + export, every
+  burn-in on: shot label, caption, timecode, subtitles, PREVIZ label, slate) for 60 and 2000
+  shots at 1280x720, each in a fresh subprocess. The 2000 shots reuse the 60 generated takes and
+  voice lines (hard links), and are ``--rss-frames`` long (default 12) so that the point takes
+  minutes, not an hour; memory does not depend on a shot's length.
 
-    .venv/bin/python bench/export.py [--preset preview|delivery]
+    .venv/bin/python bench/export.py [--preset preview|delivery] [--rss-shots 2000] [--only-rss]
 """
 
 from __future__ import annotations
@@ -94,6 +99,68 @@ def reference(doc: Document, cues: list[DialogueCue], out: Path, preset: str, tm
     return time.perf_counter() - started
 
 
+def scaled_copy(source: Document, root: Path, shots: int, frames: int) -> Path:
+    """A ``shots``-long project whose shots reuse ``source``'s takes and voice cache (hard links)."""
+    import os
+    import shutil
+
+    project = build_project(shots)
+    originals = source.project.all_shots()
+    bundle = root / f"scaled{shots}.sbproj"
+    for i, shot in enumerate(project.all_shots()):
+        original = originals[i % len(originals)]
+        shot.duration = frames
+        shot.dialogue = list(original.dialogue)
+        shot.takes = list(original.takes)
+        shot.selected_take_id = original.selected_take_id
+    doc = Document(project, bundle)
+    doc.save()
+
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    for folder in ("media", "cache"):
+        if (source.paths.root / folder).is_dir():
+            shutil.copytree(source.paths.root / folder, bundle / folder, copy_function=link, dirs_exist_ok=True)
+    return bundle
+
+
+def render_rss(bundle: Path, out: Path, preset: str) -> dict:
+    """``render_animatic`` (voice from cache + export, all burn-ins) in a fresh process: peak RSS
+    (MiB) of the process and of its largest child, and the wall time."""
+    code = (
+        "import json, resource, sys, time\n"
+        "from pathlib import Path\n"
+        "from storyboard_app.model import Document\n"
+        "from storyboard_app.render.export import ExportOptions\n"
+        "from storyboard_app.render.service import render_animatic\n"
+        "t = time.perf_counter()\n"
+        "render_animatic(Document.open(sys.argv[1]), Path(sys.argv[2]), generate=False,\n"
+        "                options=ExportOptions(preset=sys.argv[3]))\n"
+        "print(json.dumps({'self': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,"
+        " 'children': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,"
+        " 'seconds': time.perf_counter() - t}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(bundle), str(out), preset], capture_output=True,
+                            text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def rss_points(doc: Document, tmp: Path, preset: str, shots: int, frames: int) -> None:
+    small = scaled_copy(doc, tmp, 60, frames)
+    big = scaled_copy(doc, tmp, shots, frames)
+    a = render_rss(small, tmp / "rss-small.mp4", preset)
+    b = render_rss(big, tmp / "rss-big.mp4", preset)
+    print(f"render (all burn-ins), {frames}-frame shots at 1280x720: 60 shots in {a['seconds']:.1f} s, "
+          f"{shots} shots in {b['seconds']:.1f} s")
+    print(f"peak RSS, render_animatic process: 60 shots {a['self']:.0f} MiB, {shots} shots {b['self']:.0f} MiB, "
+          f"ratio {b['self'] / a['self']:.2f}  (target <= 1.2)")
+    print(f"peak RSS, largest ffmpeg child: 60 shots {a['children']:.0f} MiB, {shots} shots {b['children']:.0f} MiB")
+
+
 def child_rss(bundle: Path, out: Path, preset: str) -> dict:
     """Export in a fresh process; report its own and its largest child's peak RSS (MiB)."""
     code = (
@@ -127,11 +194,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--preset", choices=list(PRESETS), default="preview")
     parser.add_argument("--shots", type=int, default=60)
+    parser.add_argument("--rss-shots", type=int, default=2000, help="the long point of the memory check")
+    parser.add_argument("--rss-frames", type=int, default=12, help="shot length in the memory check")
+    parser.add_argument("--only-rss", action="store_true", help="only the memory-vs-length check")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp_name:
         tmp = Path(tmp_name)
         started = time.perf_counter()
         doc, cues = prepare(tmp, args.shots)
+        if args.only_rss:
+            rss_points(doc, tmp, args.preset, args.rss_shots, args.rss_frames)
+            return
         small, _ = prepare(tmp, 10)
         print(f"prepared {args.shots} cached takes + {len(cues)} voice lines in {time.perf_counter() - started:.1f} s")
         seconds = doc.project.total_frames / doc.project.fps
@@ -148,6 +221,7 @@ def main() -> None:
               f"{rss_big['self']:.0f} MiB, ratio {rss_big['self'] / rss_small['self']:.2f}  (target <= 1.2)")
         print(f"peak RSS, largest ffmpeg child: 10 shots {rss_small['children']:.0f} MiB, {args.shots} shots "
               f"{rss_big['children']:.0f} MiB")
+        rss_points(doc, tmp, args.preset, args.rss_shots, args.rss_frames)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from ..render.burnins import BurnIns
-    from ..render.export import ExportOptions
+    from ..render.export import DiskFullError, ExportOptions
     from ..render.service import STAGES, render_animatic
 
     output = Path(args.output)
@@ -68,8 +68,11 @@ def cmd_render(args: argparse.Namespace) -> int:
         def on_progress(stage: str, fraction: float, message: str) -> None:
             progress.update(tasks[stage], completed=int(fraction * 1000), status=message[:50])
 
-        report = render_animatic(document, output, options=options, progress=on_progress, jobs=args.jobs,
-                                 dialogue_overflow=args.dialogue_overflow)
+        try:
+            report = render_animatic(document, output, options=options, progress=on_progress, jobs=args.jobs,
+                                     dialogue_overflow=args.dialogue_overflow)
+        except DiskFullError as exc:
+            raise CliError(f"{exc}; {_save_after_failure(document)}") from None
         for task in tasks.values():
             progress.update(task, completed=1000, status="")
     console.print(
@@ -89,3 +92,14 @@ def cmd_render(args: argparse.Namespace) -> int:
                           "(--allow-placeholders accepts that)", markup=False, highlight=False, soft_wrap=True)
         return EXIT_FAILURE
     return EXIT_OK
+
+
+def _save_after_failure(document) -> str:  # noqa: ANN001
+    """Keep takes generated before the export failed; say whether the project was saved."""
+    if not document.dirty:
+        return "the project is unchanged (nothing to save)"
+    try:
+        document.save()
+    except OSError as exc:
+        return f"the project could NOT be saved ({exc.strerror or exc}): generated takes are not recorded"
+    return "the project was saved (the takes generated before the failure are kept)"

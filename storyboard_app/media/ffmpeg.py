@@ -23,18 +23,63 @@ class FFmpegError(RuntimeError):
     pass
 
 
+class FFmpegSetupError(FFmpegError):
+    """ffmpeg itself is missing or broken (not the media): one line that says how to fix it."""
+
+    exit_code = 1
+
+
 class Cancelled(Exception):
     """The work was cancelled by the user; whatever it wrote has been removed."""
 
 
 CancelCheck = Callable[[], bool]
 
+FIX_HINT = ("set IMAGEIO_FFMPEG_EXE to a working ffmpeg binary, or reinstall the bundled one "
+            "(pip install --force-reinstall imageio-ffmpeg)")
+
+
+def _setup_error(exe: str, reason: str, source: str) -> FFmpegSetupError:
+    return FFmpegSetupError(f"ffmpeg is not usable: {exe} ({source}) {reason}; {FIX_HINT}")
+
 
 @functools.cache
 def ffmpeg_exe() -> str:
-    import imageio_ffmpeg
+    """The ffmpeg binary: $IMAGEIO_FFMPEG_EXE when set, else imageio-ffmpeg's bundled one.
 
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    Checked once per process (it exists, is executable and answers ``-version`` like ffmpeg), so
+    a missing or broken binary is one clear ``FFmpegSetupError`` naming it and the fix, instead
+    of a FileNotFoundError, an "Exec format error" or silence from some later pipe. Only success
+    is cached: fixing the setup and retrying works without a restart.
+    """
+    import os
+    import shutil
+
+    override = os.environ.get("IMAGEIO_FFMPEG_EXE")
+    source = "from IMAGEIO_FFMPEG_EXE" if override else "bundled with imageio-ffmpeg"
+    if override:
+        exe = shutil.which(override) or override
+    else:
+        try:
+            import imageio_ffmpeg
+
+            exe = imageio_ffmpeg.get_ffmpeg_exe()
+        except (ImportError, RuntimeError) as exc:
+            raise FFmpegSetupError(f"ffmpeg was not found ({exc}); {FIX_HINT}") from None
+    path = Path(exe)
+    if not path.is_file():
+        raise _setup_error(exe, "does not exist", source)
+    if not os.access(path, os.X_OK):
+        raise _setup_error(exe, "is not executable", source)
+    try:
+        proc = subprocess.run([exe, "-hide_banner", "-version"], capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise _setup_error(exe, f"cannot be run ({exc})", source) from None
+    if proc.returncode != 0 or not proc.stdout.startswith(b"ffmpeg version"):
+        first = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip().splitlines()
+        detail = f": {first[0][:120]}" if first else ""
+        raise _setup_error(exe, f"does not run as ffmpeg (exit code {proc.returncode}{detail})", source)
+    return exe
 
 
 def run_ffmpeg(

@@ -12,12 +12,18 @@ Designed around moviepy's known pitfalls (DESIGN.md):
 * The soundtrack is mixed beforehand into a WAV in a temporary directory and muxed as AAC by the
   encoder; nothing lands in the current directory.
 * Progress comes through a proglog logger; cancel raises from it, which stops the writer, and the
-  partial MP4 and the temp directory are removed (the output is written via ``atomic_output``).
+  partial MP4 and the temp directory are removed on every exit path (the output is written via
+  ``atomic_output``; the work folder is a ``WorkFolder`` whose owner record lets the next export
+  sweep what a killed one left, see render/workfiles.py).
+* Running out of disk space is a ``DiskFullError`` naming the file being written.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import errno
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,13 +34,26 @@ import proglog
 
 from ..files import atomic_output
 from ..media.camera import animate_still
-from ..media.ffmpeg import Cancelled
+from ..media.ffmpeg import Cancelled, FFmpegError
 from ..model import ConformMode, Project
 from .audio import PlacedAudio, mix_soundtrack
-from .burnins import BurnIns, Overlay, TimecodeAtlas, placeholder_frame, slate_frame, text_box
+from .burnins import (
+    Block,
+    BurnIns,
+    Sizes,
+    TimecodeAtlas,
+    layout_static,
+    layout_subtitles,
+    placeholder_frame,
+    shot_caption,
+    shot_label,
+    slate_frame,
+    subtitle_text,
+)
 from .sources import ClipSource, StaticSource, enlarge_pipe
 from .timeline import Segment, Timeline, segment_at
-from .yuv import black_frame, mix
+from .workfiles import WorkFolder, sweep_stale
+from .yuv import Overlay, black_frame, mix
 
 ProgressCallback = Callable[[float, str], None]
 
@@ -103,35 +122,63 @@ class FrameComposer:
         self._black = black_frame(width, height)
         self._slate = None
         if timeline.slate_frames:
-            subtitle = f"{project.width}x{project.height} · {self.fps} fps · {len(timeline.segments)} shots"
+            subtitle = f"{project.width}x{project.height} · {self.fps} fps · {len(timeline.segments)} shot{'' if len(timeline.segments) == 1 else 's'}"
             self._slate = slate_frame(project.title, subtitle, width, height)
-        self._build_overlays(cues)
+        self._timecode = None
+        if self.burnins.timecode:
+            sizes = Sizes.for_height(height)
+            self._timecode = TimecodeAtlas(sizes.label, 0, 0)
+        self._cues = sorted(cues, key=lambda c: c.start_frame) if self.burnins.subtitles else []
+        self._cue_starts = [timeline.slate_frames + c.start_frame for c in self._cues]
+        self._longest_cue = max((c.frames for c in self._cues), default=0)
+        # the current shot's burn-ins: built when the playhead enters a shot, dropped when it leaves
+        self._overlay_shot = -1
+        self._static: list[Overlay] = []
+        self._static_blocks: list[Block] = []
+        self._subtitle_cache: dict[tuple[int, ...], list[Overlay]] = {}
+        self._memo: dict[tuple, Overlay] = {}
 
-    # --- overlays, built once ---
-    def _build_overlays(self, cues: list[DialogueCue]) -> None:
-        h, w = self.height, self.width
-        size = max(h // 28, 9)
-        margin = max(h // 40, 4)
-        self._shot_labels: dict[int, Overlay] = {}
-        if self.burnins.shot_label:
-            for seg in self.timeline.segments:
-                label = f"SHOT {seg.shot.number or seg.index + 1}  ·  {seg.scene}"
-                image = text_box(label, size, max_width=int(w * 0.6))
-                self._shot_labels[seg.index] = Overlay.from_image(image, margin, margin)
-        self._previz = None
-        if self.burnins.previz_label:
-            image = text_box("PREVIZ / TEMP VO", size, fg=(255, 210, 80, 255), bold=True)
-            self._previz = Overlay.from_image(image, w - image.width - margin, h - image.height - margin)
-        self._timecode = TimecodeAtlas(size, w - margin, margin) if self.burnins.timecode else None
-        self._subtitles: list[tuple[int, int, Overlay]] = []
-        if self.burnins.subtitles:
-            for cue in cues:
-                text = f"{cue.speaker.upper()}: {cue.text}" if cue.speaker else cue.text
-                image = text_box(text, max(h // 24, 10), max_width=int(w * 0.8), pad=max(h // 90, 3))
-                x = (w - image.width) // 2
-                y = h - image.height - max(h // 9, margin * 3)
-                start = self.timeline.slate_frames + cue.start_frame
-                self._subtitles.append((start, start + cue.frames, Overlay.from_image(image, x, y)))
+    # --- burn-ins, built per shot (memory stays flat whatever the number of shots) ---
+    def _enter_shot(self, seg: Segment) -> None:
+        self._overlay_shot = seg.index
+        self._subtitle_cache = {}
+        label = shot_label(seg.shot, seg.index, seg.scene)
+        blocks = layout_static(self.width, self.height, self.burnins, label=label, caption=shot_caption(seg.shot))
+        self._static_blocks = blocks
+        self._static = []
+        memo: dict[tuple, Overlay] = {}  # overlays identical to the previous shot's are reused
+        for block in blocks:
+            if block.zone == "timecode" and self._timecode is not None:
+                self._timecode.move(block.rect.right, block.rect.y)
+            elif block.image is not None:
+                key = (block.zone, block.rect, block.lines)
+                overlay = self._memo.get(key) or Overlay.from_image(block.image, block.rect.x, block.rect.y)
+                memo[key] = overlay
+                self._static.append(overlay)
+        self._memo = memo
+
+    def _active_cues(self, n: int) -> tuple[int, ...]:
+        if not self._cues:
+            return ()
+        i = bisect.bisect_right(self._cue_starts, n) - 1
+        active = []
+        while i >= 0 and self._cue_starts[i] > n - self._longest_cue:
+            if n < self._cue_starts[i] + self._cues[i].frames:
+                active.append(i)
+            i -= 1
+        return tuple(sorted(active))
+
+    def _subtitles(self, n: int) -> list[Overlay]:
+        active = self._active_cues(n)
+        if not active:
+            return []
+        overlays = self._subtitle_cache.get(active)
+        if overlays is None:
+            texts = [subtitle_text(self._cues[i].speaker, self._cues[i].text) for i in active]
+            blocks = layout_subtitles(self.width, self.height, self._static_blocks, texts)
+            overlays = [Overlay.from_image(b.image, b.rect.x, b.rect.y) for b in blocks if b.image is not None]
+            self._subtitle_cache[active] = overlays
+        return overlays
 
     # --- sources, opened lazily and closed when the playhead leaves them ---
     def _source(self, seg: Segment) -> ClipSource | StaticSource:
@@ -206,17 +253,12 @@ class FrameComposer:
         return mix(self._out, frame_b, t, self._out)
 
     def _overlays_for(self, seg: Segment, n: int) -> list[Overlay]:
-        out: list[Overlay] = []
-        label = self._shot_labels.get(seg.index)
-        if label is not None:
-            out.append(label)
+        if seg.index != self._overlay_shot:
+            self._enter_shot(seg)
+        out = list(self._static)
         if self._timecode is not None:
             out += self._timecode.overlays(n - self.timeline.slate_frames, self.fps)
-        if self._previz is not None:
-            out.append(self._previz)
-        for start, end, overlay in self._subtitles:
-            if start <= n < end:
-                out.append(overlay)
+        out += self._subtitles(n)
         return out
 
 
@@ -230,48 +272,91 @@ def export_mp4(
     cancelled: Callable[[], bool] | None = None,
 ) -> Path:
     """Write the animatic. On error or cancel, neither a partial MP4 nor temp files remain."""
-    from moviepy import VideoClip
-
     options = options or ExportOptions()
     if options.preset not in PRESETS:
         raise ValueError(f"unknown preset {options.preset!r} (choose {', '.join(PRESETS)})")
+    report = progress or (lambda f, m: None)
+    output = Path(output)
+    sweep_stale(output)  # partials and work folders of exports that were killed
+    try:
+        with WorkFolder() as work:
+            _export(project, timeline, cues, output, options, work, report, cancelled)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise _disk_full(exc.filename or output, output) from None
+        raise
+    except FFmpegError as exc:  # an ffmpeg step (animated stills) that filled the disk
+        if "No space left on device" in str(exc):
+            raise _disk_full(exc, output) from None
+        raise
+    report(1.0, "done")
+    return output
+
+
+#: characters no file name may hold on Windows, macOS or Linux, and names Windows reserves
+_UNSAFE_NAME = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]+')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def default_export_name(title: str, suffix: str = ".mp4") -> str:
+    """A file name for the animatic made from the project title, safe on every platform: path
+    separators and ``: * ? " < > |`` become "-", no leading dot (hidden) or trailing dot/space,
+    no reserved Windows device name, at most 120 characters; "animatic" when nothing is left."""
+    name = re.sub(r"-{2,}", "-", _UNSAFE_NAME.sub("-", title or "")).strip(". -")[:120].rstrip(". -")
+    if not name or name.split(".")[0].upper() in _RESERVED:
+        name = f"{name}-animatic" if name else "animatic"
+    return name + suffix
+
+
+class DiskFullError(RuntimeError):
+    """The export ran out of disk space; the message names the file being written."""
+
+
+def _disk_full(where: object, output: Path) -> DiskFullError:
+    also = "" if str(where) == str(output) else f" (exporting {output})"
+    return DiskFullError(f"disk full: no space left on the device while writing {where}{also}; "
+                         "no partial file was left behind")
+
+
+def _export(project: Project, timeline: Timeline, cues: list[DialogueCue], output: Path, options: ExportOptions,
+            work: WorkFolder, report: ProgressCallback, cancelled: Callable[[], bool] | None) -> None:
+    from moviepy import VideoClip
+
     width = options.width or project.width
     height = options.height or project.height
     fps = timeline.fps
     x264_preset, crf, audio_bitrate = PRESETS[options.preset]
     total = timeline.total_frames
     duration = total / fps
-    report = progress or (lambda f, m: None)
-    output = Path(output)
-    with tempfile.TemporaryDirectory(prefix="storyboard-export-") as tmp_name:
-        tmp = Path(tmp_name)
-        report(0.0, "conforming stills")
-        still_clips = _animate_stills(timeline, tmp, width, height, cancelled)
-        report(0.0, "mixing soundtrack")
-        soundtrack = mix_soundtrack(
-            [PlacedAudio(c.audio, (timeline.slate_frames + c.start_frame) / fps) for c in cues if c.audio],
-            tmp / "soundtrack.wav", duration,
-            music=options.music,
-            music_volume_db=options.music_volume_db if options.music_volume_db is not None else project.render.music_volume_db,
-            cancelled=cancelled,
-        )
-        composer = FrameComposer(project, timeline, width, height, options, cues, still_clips)
-        try:
-            clip = VideoClip(frame_function=lambda t: composer.frame(int(round(t * fps))), duration=(total + 0.5) / fps)
-            clip.size = (width, height)
-            logger = _ProgressLogger(total, lambda f, m: report(f, m), cancelled)
-            with atomic_output(output) as partial:
-                writer = Yuv420Writer(partial, width, height, fps, preset=x264_preset, crf=crf, audio=soundtrack,
-                                      audio_bitrate=audio_bitrate, threads=options.threads)
-                with writer:
-                    for frame in clip.iter_frames(fps=fps, logger=logger, dtype="uint8"):
-                        writer.write_frame(frame)
-        finally:
-            composer.close()
+    tmp = work.path
+    report(0.0, "conforming stills")
+    still_clips = _animate_stills(timeline, tmp, width, height, cancelled)
+    report(0.0, "mixing soundtrack")
+    soundtrack = mix_soundtrack(
+        [PlacedAudio(c.audio, (timeline.slate_frames + c.start_frame) / fps) for c in cues if c.audio],
+        tmp / "soundtrack.wav", duration,
+        music=options.music,
+        music_volume_db=options.music_volume_db if options.music_volume_db is not None else project.render.music_volume_db,
+        cancelled=cancelled,
+    )
+    composer = FrameComposer(project, timeline, width, height, options, cues, still_clips)
+    clip = None
+    try:
+        clip = VideoClip(frame_function=lambda t: composer.frame(int(round(t * fps))), duration=(total + 0.5) / fps)
+        clip.size = (width, height)
+        logger = _ProgressLogger(total, lambda f, m: report(f, m), cancelled)
+        with atomic_output(output) as partial:
+            work.claim(partial)
+            writer = Yuv420Writer(partial, width, height, fps, preset=x264_preset, crf=crf, audio=soundtrack,
+                                  audio_bitrate=audio_bitrate, threads=options.threads, target=output)
+            with writer:
+                for frame in clip.iter_frames(fps=fps, logger=logger, dtype="uint8"):
+                    writer.write_frame(frame)
+    finally:
+        composer.close()
+        if clip is not None:
             with contextlib.suppress(Exception):
                 clip.close()
-    report(1.0, "done")
-    return output
 
 
 class Yuv420Writer:
@@ -284,7 +369,7 @@ class Yuv420Writer:
     """
 
     def __init__(self, path: Path, width: int, height: int, fps: int, *, preset: str, crf: int,
-                 audio: Path | None, audio_bitrate: str, threads: int | None):
+                 audio: Path | None, audio_bitrate: str, threads: int | None, target: Path | None = None):
         import subprocess
 
         from ..media.ffmpeg import ffmpeg_exe
@@ -300,6 +385,7 @@ class Yuv420Writer:
             cmd += ["-threads", str(threads)]
         cmd += ["-f", "mp4", str(path)]
         self.path = path
+        self.target = target or path  # the name users know (the partial file is hidden)
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__, lives with the process
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr,
                                      bufsize=0)
@@ -310,7 +396,13 @@ class Yuv420Writer:
             self.proc.stdin.write(memoryview(frame))  # type: ignore[union-attr]
         except (BrokenPipeError, OSError):
             self.proc.wait()
-            raise RuntimeError(f"the encoder stopped: {self._error()}") from None
+            error = self._error()
+            self._raise_if_disk_full(error)
+            raise RuntimeError(f"the encoder stopped while writing {self.target}: {error}") from None
+
+    def _raise_if_disk_full(self, error: str) -> None:
+        if "No space left on device" in error:
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.target))
 
     def _error(self) -> str:
         self._stderr.seek(0)
@@ -329,7 +421,8 @@ class Yuv420Writer:
         error = self._error() if code and exc_type is None else ""
         self._stderr.close()
         if error:
-            raise RuntimeError(f"encoding {self.path.name} failed: {error}")
+            self._raise_if_disk_full(error)
+            raise RuntimeError(f"encoding {self.target} failed: {error}")
 
 
 def _animate_stills(timeline: Timeline, tmp: Path, width: int, height: int,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-STYLESHEET = Path(__file__).resolve().parents[2] / "resources" / "styles" / "dark.qss"
+from ..assets import resource
+
+STYLESHEET = resource("styles", "dark.qss")  # importlib.resources: also found in a wheel
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:

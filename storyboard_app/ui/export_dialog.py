@@ -67,7 +67,9 @@ class ExportDialog(QDialog):
         self.worker: Worker | None = None
         self.setWindowTitle("Export animatic")
         bundle = session.document.bundle
-        default = (Path(bundle).parent if bundle else Path.home()) / f"{session.project.title or 'animatic'}.mp4"
+        from ..render.export import default_export_name
+
+        default = (Path(bundle).parent if bundle else Path.home()) / default_export_name(session.project.title)
         self.output = QLineEdit(str(default))
         browse = QPushButton("…")
         browse.clicked.connect(self._browse)

@@ -20,7 +20,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "night_market.sbproj"
+from ..assets import resource_path
+
+EXAMPLE = resource_path("examples", "night_market.sbproj")  # importlib.resources: also found in a wheel
 SIZE = (1600, 960)
 
 
