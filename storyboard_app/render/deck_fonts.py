@@ -14,11 +14,13 @@ frozen bundle) and, in a source checkout, in the repository's ``resources/fonts`
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
+
+from ..assets import resource_path
 
 REGULAR = "DejaVuSans.ttf"
 BOLD = "DejaVuSans-Bold.ttf"
@@ -31,12 +33,8 @@ CJK_PROBE_MIN = (0x6771, 0x3042)
 def font_dirs() -> list[Path]:
     """Folders that may hold bundled fonts, most specific first; only those that exist."""
     candidates: list[Path] = []
-    try:
-        packaged = files("storyboard_app") / "resources" / "fonts"
-        candidates.append(Path(str(packaged)))
-    except (ModuleNotFoundError, TypeError):  # pragma: no cover - a zip import: no plain path
-        pass
-    candidates.append(Path(__file__).resolve().parents[2] / "resources" / "fonts")
+    with contextlib.suppress(FileNotFoundError):  # a zip import has no plain path
+        candidates.append(resource_path("fonts"))
     seen: list[Path] = []
     for folder in candidates:
         if folder.is_dir() and folder not in seen:
