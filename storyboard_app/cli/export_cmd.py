@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     deck.add_argument("--layout", default="3x2", help="panels per page: 1, 2, 2x2, 3x2, 4x3 (default 3x2)")
     deck.add_argument("--paper", default="a4", choices=["a4", "letter"])
     deck.add_argument("--portrait", action="store_true", help="portrait pages (default landscape)")
-    deck.add_argument("--logline", default="", help="one sentence under the title")
+    deck.add_argument("--logline", default="", help="one sentence under the title (default: the project's notes)")
     deck.add_argument("--deck-version", default="", help="version shown on the title page")
     deck.add_argument("--characters", action="store_true", help="add character sheet pages")
     deck.add_argument("--jpeg-quality", type=int, default=85)

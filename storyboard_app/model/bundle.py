@@ -41,7 +41,7 @@ from .validation import (
     resolve_media_path,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUNDLE_SUFFIX = ".sbproj"
 PROJECT_FILE = "project.json"
 BACKUP_FILE = "project.json.bak"
@@ -52,7 +52,11 @@ CACHE_DIR = "cache"
 Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
 #: ``UPGRADES[n]`` turns a schema-``n`` document into schema ``n + 1``. Add one for every
 #: format change and bump SCHEMA_VERSION; never edit a released upgrade.
-UPGRADES: dict[int, Upgrade] = {}
+UPGRADES: dict[int, Upgrade] = {
+    # 2: the project gains ``notes`` (logline) and ``narrator_voice`` (the default voice); both
+    # have defaults, so a schema-1 project needs no change beyond its version number.
+    1: lambda data: data,
+}
 
 
 class BundlePaths:

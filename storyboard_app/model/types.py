@@ -220,6 +220,11 @@ class Project:
     characters: list[Character] = field(default_factory=list)
     sequences: list[Sequence] = field(default_factory=list)
     render: RenderSettings = field(default_factory=RenderSettings)
+    #: logline / synopsis: the pitch deck's title page and the slate read it (schema 2)
+    notes: str = ""
+    #: the project's default voice: narrator lines speak with it and new characters start from
+    #: it (schema 2)
+    narrator_voice: VoiceSettings = field(default_factory=VoiceSettings)
 
     # --- lookups (linear scans: projects hold hundreds of shots, not millions) ---
     def all_shots(self) -> list[Shot]:

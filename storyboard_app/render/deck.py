@@ -220,11 +220,12 @@ def _title_page(pdf: _DeckPDF, project: Project, bundle: Path | str, options: De
     pdf.set_y(24)
     pdf.set_font(FAMILY, "B", 30)
     pdf.multi_cell(width, 13, project.title, align="C", new_x="LMARGIN", new_y="NEXT")
-    if options.logline:
+    logline = options.logline or project.notes  # the project's notes unless the export overrides
+    if logline:
         pdf.ln(3)
         pdf.set_font(FAMILY, "", 14)
         pdf.set_text_color(60, 60, 60)
-        pdf.multi_cell(width, 7, options.logline, align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, 7, logline, align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0, 0, 0)
     pdf.ln(4)
     pdf.set_font(FAMILY, "", 11)
@@ -495,7 +496,7 @@ def _speaker(project: Project, speaker: str) -> str:
 
 def _all_text(project: Project, options: DeckOptions) -> str:
     """Every character the deck may print (for the CJK subset and the missing-glyph check)."""
-    parts = [project.title, options.logline, options.version, "…—·"]
+    parts = [project.title, options.logline, project.notes, options.version, "…—·"]
     for shot in project.all_shots():
         parts += [shot.number, shot.title, shot.prompt, shot.notes, *(line.text for line in shot.dialogue)]
     names = {c.id: c.name for c in project.characters}

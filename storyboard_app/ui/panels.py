@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import secrets
 from pathlib import Path
@@ -300,7 +301,8 @@ class CharactersPanel(QWidget):
 
     def add_character(self) -> None:
         project = self.session.project
-        character = Character(new_id("ch"), f"Character {len(project.characters) + 1}", seed=secrets.randbelow(2**32))
+        character = Character(new_id("ch"), f"Character {len(project.characters) + 1}", seed=secrets.randbelow(2**32),
+                              voice=copy.copy(project.narrator_voice))  # starts from the default voice
         if self.session.apply(InsertCharacter(len(project.characters), character)):
             self.list.setCurrentRow(self.list.count() - 1)
 

@@ -1,4 +1,5 @@
-"""File > Project settings: title, frame rate, picture size, default generator and its settings.
+"""File > Project settings: title, notes (logline), frame rate, picture size, default generator
+and its settings, and the default voice (narrator lines; new characters start from it).
 
 Applied as ONE undoable step ("Project settings"); the model's validation runs on push, so a
 value the loader would refuse (fps 0, an odd size) is refused here with a one-line message.
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -21,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..model import Ref, SetField
+from ..model import Ref, SetField, VoiceSettings
 from ..model.commands import Compound
 from .session import ProjectSession
 
@@ -35,6 +37,18 @@ class ProjectSettingsDialog(QDialog):
         project = session.project
         self.setWindowTitle("Project settings")
         self.title = QLineEdit(project.title)
+        self.notes = QPlainTextEdit(project.notes)
+        self.notes.setPlaceholderText("logline: one or two sentences (the pitch deck's title page shows it)")
+        self.notes.setMaximumHeight(70)
+        self.voice = QComboBox()
+        for engine, voice_id in _installed_voices() | {(project.narrator_voice.engine, project.narrator_voice.voice)}:
+            self.voice.addItem(f"{voice_id} ({engine})", (engine, voice_id))
+        self.voice.setCurrentIndex(max(self.voice.findData(
+            (project.narrator_voice.engine, project.narrator_voice.voice)), 0))
+        self.voice_rate = QDoubleSpinBox()
+        self.voice_rate.setRange(0.5, 2.0)
+        self.voice_rate.setSingleStep(0.05)
+        self.voice_rate.setValue(project.narrator_voice.rate)
         self.fps = QSpinBox()
         self.fps.setRange(1, 240)
         self.fps.setValue(project.fps)
@@ -56,11 +70,14 @@ class ProjectSettingsDialog(QDialog):
         self.error.setStyleSheet("color: #e5484d")
         form = QFormLayout()
         form.addRow("Title", self.title)
+        form.addRow("Notes / logline", self.notes)
         form.addRow("Frames per second", self.fps)
         form.addRow("Width (px)", self.width_box)
         form.addRow("Height (px)", self.height_box)
         form.addRow("Default generator", self.generator)
         form.addRow("Generator settings (JSON)", self.settings)
+        form.addRow("Default voice", self.voice)
+        form.addRow("Default voice rate", self.voice_rate)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.apply_and_close)
         buttons.rejected.connect(self.reject)
@@ -89,9 +106,13 @@ class ProjectSettingsDialog(QDialog):
             all_settings[generator] = settings
         else:
             all_settings.pop(generator, None)
-        wanted = {"title": self.title.text().strip() or "Untitled", "fps": self.fps.value(),
-                  "width": self.width_box.value(), "height": self.height_box.value(),
-                  "generator": generator, "generator_settings": all_settings}
+        engine, voice_id = self.voice.currentData()
+        old_voice = project.narrator_voice
+        voice = VoiceSettings(engine, voice_id, round(self.voice_rate.value(), 3), old_voice.pitch_semitones,
+                              old_voice.volume_db)
+        wanted = {"title": self.title.text().strip() or "Untitled", "notes": self.notes.toPlainText().strip(),
+                  "fps": self.fps.value(), "width": self.width_box.value(), "height": self.height_box.value(),
+                  "generator": generator, "generator_settings": all_settings, "narrator_voice": voice}
         parts = [SetField(Ref("project"), name, value) for name, value in wanted.items()
                  if getattr(project, name) != value]
         return Compound(parts, "Project settings") if parts else None
@@ -107,3 +128,16 @@ class ProjectSettingsDialog(QDialog):
             return False
         self.accept()
         return True
+
+
+def _installed_voices() -> set[tuple[str, str]]:
+    """(engine, voice id) of every voice installed here; listing does not load any model."""
+    from ..voice.registry import engine_names, get_engine
+
+    found: set[tuple[str, str]] = set()
+    for name in engine_names():
+        try:
+            found |= {(name, info.id) for info in get_engine(name).voices()}
+        except Exception:  # noqa: BLE001 - a broken engine plugin must not hide the dialog
+            continue
+    return found

@@ -228,13 +228,13 @@ def _speakable(line: DialogueLine) -> bool:
 
 
 def _settings(project: Project, line: DialogueLine) -> VoiceSettings:
-    """The speaker's voice; a narrator/unassigned line speaks with the default settings."""
+    """The speaker's voice; a narrator/unassigned line speaks with the project's default voice."""
     if line.speaker:
         try:
             return project.character(line.speaker).voice
         except KeyError:
             pass
-    return VoiceSettings()
+    return project.narrator_voice
 
 
 def _speaker_name(project: Project, line: DialogueLine) -> str:

@@ -21,6 +21,7 @@ from storyboard_app.model import (
     Project,
     ProjectError,
     Shot,
+    VoiceSettings,
     bundle_path_for,
     load_project,
     project_json,
@@ -65,12 +66,12 @@ def test_project_json_is_stable_and_diff_friendly(project, tmp_path):
     data = json.loads(text)
     assert list(data) == ["schema_version", "title", "fps", "width", "height", "seed", "generator",
                           "generator_settings", "style_id", "styles", "characters", "sequences",
-                          "render"]
+                          "render", "notes", "narrator_voice"]
     assert data["schema_version"] == SCHEMA_VERSION
     assert list(data["sequences"][0]["shots"][0])[:3] == ["id", "number", "title"]
     assert text.endswith("}\n") and "\r" not in text
     assert "Café ☕ — «night»" in text  # readable in a diff, not \u escapes
-    assert text.splitlines()[1] == '  "schema_version": 1,'  # two-space indentation
+    assert text.splitlines()[1] == f'  "schema_version": {SCHEMA_VERSION},'  # two-space indentation
     assert project_json(project) == text  # deterministic
 
     save_project(project, tmp_path / "d.sbproj")
@@ -212,34 +213,48 @@ def test_a_missing_or_invalid_schema_version_is_refused(project, tmp_path, versi
 
 
 def test_upgrade_functions_are_applied(project, tmp_path, monkeypatch):
-    """Pretend the format moved to schema 2, which renamed ``title`` (v1 called it ``name``)."""
-    v1 = json.loads(project_json(project))
-    v1["name"] = v1.pop("title")  # what a schema-1 file looks like in this pretend history
-    root = _write(tmp_path / "old.sbproj", v1)
+    """Pretend the format moves to the next schema, which renames ``title`` (the current schema
+    calls it ``name`` in this pretend history)."""
+    current = SCHEMA_VERSION
+    old = json.loads(project_json(project))
+    old["name"] = old.pop("title")  # what a file of the current schema looks like in this story
+    root = _write(tmp_path / "old.sbproj", old)
     seen: list[int] = []
 
-    def upgrade_1_to_2(data: dict) -> dict:
+    def upgrade(data: dict) -> dict:
         seen.append(data["schema_version"])
         data["title"] = data.pop("name")
         return data
 
-    monkeypatch.setattr(bundle_mod, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(bundle_mod.UPGRADES, 1, upgrade_1_to_2)
+    monkeypatch.setattr(bundle_mod, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setitem(bundle_mod.UPGRADES, current, upgrade)
     loaded = load_project(root)
-    assert seen == [1]
+    assert seen == [current]
     assert loaded == project
     save_project(loaded, root)
-    assert json.loads((root / "project.json").read_text())["schema_version"] == 2
+    assert json.loads((root / "project.json").read_text())["schema_version"] == current + 1
     assert load_project(root) == project  # a current file is not upgraded again
-    assert seen == [1]
+    assert seen == [current]
 
 
 def test_a_missing_upgrade_step_is_reported(project, tmp_path, monkeypatch):
     root = _write(tmp_path / "old.sbproj", json.loads(project_json(project)))
-    monkeypatch.setattr(bundle_mod, "SCHEMA_VERSION", 3)
-    monkeypatch.setitem(bundle_mod.UPGRADES, 2, lambda d: d)  # 1 -> 2 is missing
-    with pytest.raises(ProjectError, match=r"\$\.schema_version: no upgrade from schema 1"):
+    monkeypatch.setattr(bundle_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 2)
+    monkeypatch.setitem(bundle_mod.UPGRADES, SCHEMA_VERSION + 1, lambda d: d)  # one step is missing
+    with pytest.raises(ProjectError, match=rf"\$\.schema_version: no upgrade from schema {SCHEMA_VERSION}"):
         load_project(root)
+
+
+def test_a_schema_1_project_opens_with_the_new_fields_defaulted_and_saves_as_the_current_schema(project, tmp_path):
+    """0.1.0 wrote schema 1 (no notes, no default voice): it opens, and saves as the current schema."""
+    v1 = json.loads(project_json(project))
+    v1["schema_version"] = 1
+    del v1["notes"], v1["narrator_voice"]
+    root = _write(tmp_path / "v1.sbproj", v1)
+    loaded = load_project(root)
+    assert loaded.notes == "" and loaded.narrator_voice == VoiceSettings()
+    save_project(loaded, root)
+    assert json.loads((root / "project.json").read_text())["schema_version"] == SCHEMA_VERSION == 2
 
 
 # --------------------------------------------------------------------------- media path escapes

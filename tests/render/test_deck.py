@@ -195,3 +195,16 @@ def test_every_line_of_the_example_is_printed_in_small_panels(tmp_path, layout) 
     for shot in project.all_shots():
         for line in shot.dialogue:
             assert " ".join(line.text.split()) in text, (shot.number, line.text)
+
+
+def test_the_title_page_reads_the_projects_notes_unless_a_logline_is_given(doc, tmp_path) -> None:
+    import copy
+
+    project = copy.deepcopy(doc.project)
+    project.notes = "A locksmith's apprentice inherits one last key."
+    build_deck(project, doc.paths.root, tmp_path / "notes.pdf", DeckOptions(layout="3x2"))
+    first = PdfReader(str(tmp_path / "notes.pdf")).pages[0].extract_text()
+    assert "inherits one last key" in first
+    build_deck(project, doc.paths.root, tmp_path / "given.pdf", DeckOptions(layout="3x2", logline="Keys matter."))
+    first = PdfReader(str(tmp_path / "given.pdf")).pages[0].extract_text()
+    assert "Keys matter." in first and "inherits one last key" not in first
