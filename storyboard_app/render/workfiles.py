@@ -15,41 +15,16 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import tempfile
 import time
 from pathlib import Path
+
+from ..model.lock import host_name, pid_alive
 
 PREFIX = "storyboard-export-"
 OWNER_FILE = "owner.json"
 #: files without a readable owner record are only swept once they are this old (seconds)
 ORPHAN_AGE = 24 * 3600
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists on this machine (never signals or stops it)."""
-    if pid <= 0:
-        return False
-    if os.name == "nt":  # os.kill(pid, 0) would terminate the process on Windows
-        import ctypes
-
-        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
-        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-        if not handle:
-            return False
-        try:
-            code = ctypes.c_ulong()
-            kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
-            return code.value == 259  # STILL_ACTIVE
-        finally:
-            kernel32.CloseHandle(handle)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
 
 
 class WorkFolder:
@@ -58,7 +33,7 @@ class WorkFolder:
     def __init__(self, root: Path | None = None):
         self.root = Path(root or tempfile.gettempdir())
         self.path = Path(tempfile.mkdtemp(prefix=PREFIX, dir=self.root))
-        self._record: dict = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time(),
+        self._record: dict = {"pid": os.getpid(), "host": host_name(), "started": time.time(),
                               "partials": []}
         self._write()
 
@@ -94,7 +69,7 @@ def sweep_stale(output: Path | None = None, root: Path | None = None, now: float
     """
     root = Path(root or tempfile.gettempdir())
     now = time.time() if now is None else now
-    host = socket.gethostname()
+    host = host_name()
     removed: list[Path] = []
     live_partials: set[str] = set()
     for folder in sorted(root.glob(f"{PREFIX}*")):
