@@ -221,15 +221,3 @@ class BurnInOverlay:
         finally:
             painter.restore()
         return True
-
-    def image(self, project: Project, frame: int, width: int, height: int) -> QImage | None:
-        """The overlay of ``frame`` as the viewer paints it into a ``width`` x ``height`` picture,
-        on a transparent image (for tests and for saving a preview still)."""
-        out = QImage(width, height, QImage.Format_ARGB32_Premultiplied)
-        out.fill(0)
-        painter = QPainter(out)
-        try:
-            drawn = self.paint(painter, QRectF(0, 0, width, height), project, frame)
-        finally:
-            painter.end()
-        return out if drawn else None
