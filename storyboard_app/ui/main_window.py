@@ -319,7 +319,7 @@ class MainWindow(QMainWindow):
         self.queue_panel = QueuePanel(self.generation)
         self.player = Player(self.session, self.viewer, self)
         if not self.act_overlay.isChecked():
-            self.viewer.overlay_provider = None
+            self.viewer.set_burnins(False)
         self.takes = TakesPanel(self.session, self.thumbnails, play=self.player.play_take)
         self.session.changed.connect(lambda _w: self._refresh_style_combo())
         self._refresh_style_combo()
@@ -365,10 +365,7 @@ class MainWindow(QMainWindow):
         self._queue_updated()
 
     def _overlay_toggled(self, on: bool) -> None:
-        from .overlay import overlay_items
-
-        self.viewer.overlay_provider = overlay_items if on else None
-        self.viewer.update()
+        self.viewer.set_burnins(on)
 
     def _shortcuts(self, area: QWidget) -> None:
         """Transport keys on the viewer and timeline (not in text fields): space, J/K/L, and on

@@ -4,15 +4,13 @@ placeholder card. Playback of takes and of the whole animatic extends this widge
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
-from ..model import Project
 from ..model.bundle import BundlePaths
-from .overlay import OverlayItem, overlay_items
+from .overlay import BurnInOverlay
 from .session import ProjectSession
 from .thumbnails import ThumbnailCache
 
@@ -27,8 +25,9 @@ class Viewer(QWidget):
         self.session = session
         self.thumbnails = thumbnails
         self.frame_image: QImage | None = None  # set by playback to show a decoded frame
-        #: the burn-ins drawn over the picture (None: off); see ui/overlay.py
-        self.overlay_provider: Callable[[Project, int], list[OverlayItem]] | None = overlay_items
+        #: the export's burn-ins drawn over the picture (View > Burn-ins over the picture)
+        self.overlay = BurnInOverlay()
+        self.show_burnins = True
         session.playhead_changed.connect(self._model_changed)
         self.setMinimumSize(320, 180)
         self.setFocusPolicy(Qt.ClickFocus)  # click the picture, then arrows step frames/shots
@@ -70,7 +69,7 @@ class Viewer(QWidget):
         aspect = project.width / project.height
         w = min(self.width() - 24, (self.height() - 24) * aspect)
         h = w / aspect
-        frame = QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+        frame = self.picture_rect(QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h))
         image = self.current_image()
         if image is not None:
             painter.setRenderHint(QPainter.SmoothPixmapTransform)
@@ -91,9 +90,22 @@ class Viewer(QWidget):
             else:
                 text = f"Shot {shot.number}\nloading…"
             painter.drawText(frame, Qt.AlignCenter, text)
-        if self.overlay_provider is not None and project.all_shots():
-            self.paint_overlay(painter, frame, self.overlay_provider(project, self.overlay_frame()))
+        if self.show_burnins and project.all_shots():
+            self.overlay.paint(painter, frame, project, self.overlay_frame())
         painter.end()
+
+    def set_burnins(self, on: bool) -> None:
+        """Show or hide the burn-ins over the picture (View > Burn-ins over the picture)."""
+        self.show_burnins = on
+        if not on:
+            self.overlay.clear()  # nothing to keep while they are off
+        self.update()
+
+    @staticmethod
+    def picture_rect(frame: QRectF) -> QRectF:
+        """``frame`` snapped to whole pixels: the burn-in layer is built at the picture's pixel
+        size and drawn 1:1, so text is not resampled a second time."""
+        return QRectF(round(frame.x()), round(frame.y()), round(frame.width()), round(frame.height()))
 
     def overlay_frame(self) -> int:
         """The project frame the burn-ins describe: the playhead while it is inside the shot
@@ -109,30 +121,3 @@ class Viewer(QWidget):
                 return playhead if start <= playhead < start + shot.duration else start
             start += other.duration
         return playhead
-
-    def paint_overlay(self, painter: QPainter, frame: QRectF, items: list[OverlayItem]) -> None:
-        """Text boxes in their zones, as the exporter lays them out; subtitles wrap, never cut."""
-        size = max(frame.height() / 28, 8.0)
-        font = QFont(self.font())
-        font.setPixelSize(int(size))
-        painter.setFont(font)
-        margin = max(frame.height() / 40, 4.0)
-        pad = size * 0.35
-        for item in items:
-            wrap = item.zone == "bottom"  # labels stay on one line; subtitles wrap, never cut
-            flags = Qt.TextWordWrap if wrap else Qt.TextSingleLine
-            width = frame.width() * 0.8 if wrap else 10_000.0
-            bounds = painter.boundingRect(QRectF(0, 0, width, frame.height()), flags, item.text)
-            box = QRectF(0, 0, bounds.width() + 2 * pad + 2, bounds.height() + 2 * pad)
-            if item.zone == "top-left":
-                box.moveTopLeft(frame.topLeft() + QPointF(margin, margin))
-            elif item.zone == "top-right":
-                box.moveTopRight(frame.topRight() + QPointF(-margin, margin))
-            elif item.zone == "bottom-right":
-                box.moveBottomRight(frame.bottomRight() + QPointF(-margin, -margin))
-            else:
-                box.moveCenter(QPointF(frame.center().x(), 0))
-                box.moveBottom(frame.bottom() - max(frame.height() / 9, margin * 3))
-            painter.fillRect(box, QColor(0, 0, 0, 150))
-            painter.setPen(QColor("#ffd250") if item.zone == "bottom-right" else QColor("#ffffff"))
-            painter.drawText(box.adjusted(pad, pad, -pad, -pad), flags | Qt.AlignCenter, item.text)

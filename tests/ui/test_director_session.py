@@ -6,13 +6,14 @@ renumber; undo and redo; generate; a new take; fit a shot to its dialogue; expor
 project, the takes and the export. Modal OS dialogs (save-as path, the scene-name prompt) are the
 only places answered by a stand-in, because a test cannot type into a native file dialog.
 
-The pixel checks of the exported MP4 (coat colour of a described character, text boxes that do
-not overlap, camera direction) belong to other branches' work (sketch looks, burn-in layout,
-camera signs); their hooks are the ``TODO(lead)`` functions at the end, called from the test.
+The exported MP4 is decoded and checked on pixels (the ``check_*`` functions at the end): the
+coat colour of a described character, burn-in boxes that do not overlap (layout and pixels), and
+the direction each camera move takes the picture.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,20 @@ from ui13_fixtures import activate, card_point
 
 from storyboard_app.media.ffmpeg import probe, run_ffmpeg
 from storyboard_app.model import CameraMove, ShotSize
+from storyboard_app.render.burnins import (
+    BurnIns,
+    layout_burnins,
+    layout_static,
+    shot_caption,
+    shot_label,
+    subtitle_text,
+)
+
+# pixel helpers shared with the sketch and camera tests (their folders are not packages)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generators"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "media"))
+from camera_markers import EXPECTED_MOTION  # noqa: E402
+from sketch_pixels import HUES, colour_pixels  # noqa: E402
 
 CHARACTERS = [("Mara", "a tall woman in a red coat"), ("Ito", "an old man with a grey beard and glasses")]
 LONG_LINE = ("You're late again, Mara. The broth has never once waited for anybody in this market, "
@@ -209,16 +224,128 @@ def decode(path: Path) -> np.ndarray:
     return np.frombuffer(raw, np.uint8).reshape(-1, 180, 320, 3)
 
 
+# ------------------------------------------------------------------ pixel checks of the export
+def shot_ranges(frames: np.ndarray, project) -> list[tuple[int, int]]:  # noqa: ANN001
+    """(first, end) export frame of each shot, after the slate (the export runs at project fps)."""
+    durations = [s.duration for s in project.all_shots()]
+    slate = len(frames) - sum(durations)
+    assert slate == 2 * project.fps, f"slate of {slate} frames"
+    ranges, start = [], slate
+    for d in durations:
+        ranges.append((start, start + d))
+        start += d
+    return ranges
+
+
+def shot_texts(project, index: int) -> tuple[str, str, list[str]]:  # noqa: ANN001
+    """The label, caption and subtitle texts the exporter burns into shot ``index``."""
+    shot = project.all_shots()[index]
+    scene = next(seq.name for seq in project.sequences if shot in seq.shots)
+    subtitles = [subtitle_text(project.character(ln.speaker).name if ln.speaker else "Narrator", ln.text)
+                 for ln in shot.dialogue if ln.text.strip()]
+    return shot_label(shot, index, scene), shot_caption(shot), subtitles
+
+
 def check_coat_colour(frames: np.ndarray, project) -> None:  # noqa: ANN001
-    """TODO(lead): after merging the sketch-look branch (13.9), assert Mara ("a tall woman in a red
-    coat") is drawn in red: the middle frame of shot 2 has a red coat region."""
+    """Mara ("a tall woman in a red coat") is drawn in red: in the middle frame of shot 2, where
+    she is alone, the figure region (centre of the frame, below the label zone, above the caption)
+    is mostly saturated red, measured as the sketch tests measure coat colours."""
+    shots = project.all_shots()
+    assert shots[1].characters == [project.characters[0].id]  # shot 2: Mara alone
+    first, end = shot_ranges(frames, project)[1]
+    frame = frames[(first + end) // 2]
+    h, w = frame.shape[:2]
+    figure = frame[int(h * 0.35):int(h * 0.85), int(w * 0.3):int(w * 0.7)]
+    counts = {family: colour_pixels(figure, family) for family in HUES}
+    assert counts["red"] > 0.25 * figure.shape[0] * figure.shape[1], f"no red coat on Mara in shot 2: {counts}"
+    assert all(counts["red"] > 3 * n for family, n in counts.items() if family != "red"), counts
 
 
 def check_text_boxes_do_not_overlap(frames: np.ndarray, project) -> None:  # noqa: ANN001
-    """TODO(lead): after merging the burn-in branch (13.12), assert in shot 3 (long line) that
-    the subtitle box and the caption/label zones do not overlap and the line wraps in full."""
+    """No two burn-in boxes intersect, and the long line of shot 3 is subtitled in full.
+
+    Layout: every shot's label, caption and all its lines at once (the worst case) at the export
+    size. Pixels: shot 3 has a static camera, so its first frame (before the dialogue lead) and
+    its last frame (after the line) differ only in the timecode; the middle frame differs by the
+    subtitle box alone. That changed area must be the laid-out subtitle box, it must end above
+    the caption's box, and the caption's and label's pixels must be untouched by it."""
+    h, w = frames.shape[1:3]
+    for index in range(len(project.all_shots())):
+        label, caption, subtitles = shot_texts(project, index)
+        blocks = layout_burnins(w, h, label=label, caption=caption, subtitles=subtitles)
+        for i, a in enumerate(blocks):
+            assert a.rect.x >= 0 and a.rect.right <= w and a.rect.y >= 0 and a.rect.bottom <= h, (index, a)
+            for b in blocks[i + 1:]:
+                assert not a.rect.intersects(b.rect), f"shot {index + 1}: {a.zone} {a.rect} overlaps {b.zone} {b.rect}"
+        placed = [b for b in blocks if b.zone == "subtitle"]
+        assert len(placed) == len(subtitles), f"shot {index + 1}: a subtitle was left out"
+        for block, text in zip(placed, subtitles, strict=True):
+            assert " ".join(block.lines).split() == text.split(), f"shot {index + 1}: subtitle cut: {block.lines}"
+
+    label, caption, subtitles = shot_texts(project, 2)
+    assert subtitles and subtitles[0].startswith("ITO: You're late again")
+    blocks = {b.zone: b.rect for b in layout_burnins(w, h, label=label, caption=caption, subtitles=subtitles)}
+    first, end = shot_ranges(frames, project)[2]
+    gray = frames[first:end].astype(np.int16).mean(axis=3)
+    outside_timecode = np.ones((h, w), bool)
+    tc = blocks["timecode"]
+    outside_timecode[:tc.bottom + 8, tc.x - 8:] = False  # the timecode ticks (and the codec's blocks round it)
+    assert np.abs(gray[0] - gray[-1])[outside_timecode].mean() < 1.5, "shot 3 is not a still picture"
+    middle = len(gray) // 2
+    changed = (np.abs(gray[middle] - gray[0]) > 12) & outside_timecode
+    assert changed.sum() > 200, "no subtitle box appeared in the middle of shot 3"
+    # rows and columns with a few changed pixels: a stray pixel of codec noise is not a box
+    ys, xs = np.nonzero(changed.sum(axis=1) >= 3)[0], np.nonzero(changed.sum(axis=0) >= 3)[0]
+    sub = blocks["subtitle"]
+    top, bottom, left, right = ys.min(), ys.max(), xs.min(), xs.max()
+    assert sub.y - 2 <= top and bottom < sub.bottom + 2 and sub.x - 2 <= left and right < sub.right + 2, \
+        f"changed pixels {left, top, right, bottom} outside the subtitle box {sub}"
+    assert bottom - top > 0.7 * sub.height and right - left > 0.7 * sub.width, "the subtitle box is not drawn in full"
+    cap = blocks["caption"]
+    assert bottom < cap.y, f"the subtitle box (rows {top}-{bottom}) runs into the caption's (from row {cap.y})"
+    for zone in ("caption", "label", "previz"):
+        r = blocks[zone]
+        assert changed[r.y:r.bottom, r.x:r.right].sum() <= 3, f"the subtitle drew over the {zone}"
+    # the caption box is there (darker than the picture around it) in every frame of the shot
+    inside = gray[middle][cap.y:cap.bottom, cap.x:cap.right]
+    assert (inside < 110).mean() > 0.6, "no dark caption box at the bottom of shot 3"
+
+
+def image_shift(first: np.ndarray, last: np.ndarray) -> tuple[int, int, float]:
+    """(dx, dy, peak) by phase correlation: ``last`` shows ``first``'s content moved by (dx, dy)."""
+    a = first.astype(float) @ [0.299, 0.587, 0.114]
+    b = last.astype(float) @ [0.299, 0.587, 0.114]
+    window = np.hanning(a.shape[0])[:, None] * np.hanning(a.shape[1])[None, :]
+    fa, fb = np.fft.fft2((a - a.mean()) * window), np.fft.fft2((b - b.mean()) * window)
+    cross = fb * np.conj(fa)
+    corr = np.fft.ifft2(cross / (np.abs(cross) + 1e-9)).real
+    dy, dx = np.unravel_index(corr.argmax(), corr.shape)
+    dy = dy - a.shape[0] if dy > a.shape[0] // 2 else dy
+    dx = dx - a.shape[1] if dx > a.shape[1] // 2 else dx
+    return int(dx), int(dy), float(corr.max())
 
 
 def check_camera_direction(frames: np.ndarray, project) -> None:  # noqa: ANN001
-    """TODO(lead): after merging the camera-sign branch (13.2), track a marker between the
-    first and last frame of shot 2 (truck right: the scene moves left) and shot 6 (crane up)."""
+    """Each moving shot's content moves the way its move is named (truck right: the scene moves
+    left; tilt down: up; crane up: down) and a static shot holds still: phase correlation of the
+    first and last frame of the shot, over the band between the top burn-ins and the caption."""
+    h, w = frames.shape[1:3]
+    checked = set()
+    for index, (shot, (first, end)) in enumerate(zip(project.all_shots(), shot_ranges(frames, project), strict=True)):
+        move = shot.camera_move.value
+        sx, sy, scale = EXPECTED_MOTION[move]
+        if scale:
+            continue  # push/pull: a zoom, not a translation
+        label, caption, _ = shot_texts(project, index)
+        static = layout_static(w, h, BurnIns(), label=label, caption=caption)
+        top = max(b.rect.bottom for b in static if b.zone != "caption") + 2
+        bottom = next(b.rect.y for b in static if b.zone == "caption") - 2
+        dx, dy, peak = image_shift(frames[first][top:bottom], frames[end - 1][top:bottom])
+        assert peak > 0.2, f"shot {index + 1} ({move}): no clear match between first and last frame"
+        for sign, delta, axis in ((sx, dx, "x"), (sy, dy, "y")):
+            if sign == 0:
+                assert abs(delta) <= 1, f"shot {index + 1} ({move}): content drifted {delta:+d} px in {axis}"
+            else:
+                assert sign * delta >= 5, f"shot {index + 1} ({move}): content moved {delta:+d} px in {axis}, expected sign {sign:+d}"
+        checked.add(move)
+    assert {"truck_right", "tilt_down", "crane_up", "static"} <= checked
