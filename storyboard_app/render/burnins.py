@@ -309,7 +309,9 @@ def timecode_glyphs(size: int) -> dict[str, Image.Image]:
     glyphs = {}
     for char in "0123456789:":
         image = Image.new("RGBA", (cell, height), (0, 0, 0, 160))
-        ImageDraw.Draw(image).text((1, size // 5), char, font=f, fill=(255, 255, 255, 255))
+        # centred in its fixed-width cell: a colon drawn at the cell's left edge read "00: 00: 06"
+        x = (cell - f.getlength(char)) / 2
+        ImageDraw.Draw(image).text((x, size // 5), char, font=f, fill=(255, 255, 255, 255))
         glyphs[char] = image
     return glyphs
 

@@ -168,3 +168,17 @@ def test_burnins_are_built_per_shot_not_up_front(tmp_path):
     composer.close()
     assert peak < 60 * 2**20, f"{peak / 2**20:.0f} MiB"
     assert len(composer._static) <= 4 and len(composer._subtitle_cache) <= 2
+
+
+def test_timecode_glyphs_are_centred_in_their_cells():
+    """A colon drawn at its cell's left edge read "00: 00: 06: 10"; every glyph sits centred."""
+    import numpy as np
+
+    from storyboard_app.render.burnins import timecode_glyphs
+
+    for size in (14, 24):
+        for char, image in timecode_glyphs(size).items():
+            ink = np.asarray(image)[:, :, 0] > 128  # white text on a dark box
+            columns = np.nonzero(ink.any(axis=0))[0]
+            left, right = columns[0], image.width - 1 - columns[-1]
+            assert abs(left - right) <= 2, (size, char, left, right)
