@@ -113,6 +113,33 @@ class GrowingTextEdit(QPlainTextEdit):
         return QSize(120, self.height())
 
 
+class WrappingLabel(QLabel):
+    """A word-wrapped label that takes the height its wrapped text needs at its current width.
+
+    A plain wrapping QLabel in a form inside a scroll area keeps its one-line height and its
+    text is clipped top and bottom; this one measures the wrapped text, like GrowingTextEdit.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+
+    def setText(self, text: str) -> None:  # noqa: N802
+        super().setText(text)
+        self._fit()
+
+    def _fit(self) -> None:
+        width = max(self.contentsRect().width(), 40)
+        height = self.heightForWidth(width)
+        if height > 0 and self.height() != height:
+            self.setFixedHeight(height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit()
+
+
 class PromptEdit(GrowingTextEdit):
     """The prompt, with ``@`` completion of character names.
 
@@ -420,8 +447,7 @@ class ShotInspector(QScrollArea):
         self.duration = DurationEdit(lambda: self.session.project.fps)
         self.duration_label = QLabel()
         self.duration_label.setObjectName("hint")
-        self.overflow = QLabel()
-        self.overflow.setWordWrap(True)
+        self.overflow = WrappingLabel()
         self.overflow.setStyleSheet("color: #ff8a80;")
         self.fit_button = QPushButton("Fit shot to dialogue")
         self.fit_button.setToolTip("lengthen the shot to its estimated voiceover plus a short tail (one undo step)")

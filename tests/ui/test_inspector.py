@@ -157,6 +157,12 @@ def test_dialogue_overflow_shows_and_fit_is_one_undo_step(example_window, qtbot)
     assert timing.overlong
     assert inspector.overflow.isVisibleTo(inspector) and inspector.fit_button.isVisibleTo(inspector)
     assert "longer than the shot" in inspector.overflow.text()
+    dock = window.docks["inspector"]
+    window.resizeDocks([dock], [320], Qt.Horizontal)  # narrow: the warning wraps to 3 lines
+    qtbot.waitUntil(lambda: abs(dock.width() - 320) <= 4, timeout=3000)
+    QApplication.processEvents()
+    label = inspector.overflow  # every wrapped line shows (a plain QLabel here was clipped)
+    assert label.height() >= label.heightForWidth(label.contentsRect().width()) > 1.5 * label.fontMetrics().lineSpacing()
     before = shot.duration
     qtbot.mouseClick(inspector.fit_button, Qt.LeftButton)
     assert shot.duration == timing.vo_frames + DEFAULT_TAIL_FRAMES
