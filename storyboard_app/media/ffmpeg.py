@@ -41,9 +41,11 @@ CancelCheck = Callable[[], bool]
 #: from RGB by default (sketch clips cached before clips were tagged, the diffusers adapter's frames).
 TO_BT709 = "scale=out_color_matrix=bt709:out_range=tv"
 #: Tags frames as BT.709 (primaries, transfer, matrix). With ffmpeg 7+ the encoder takes the
-#: colour description from the frames: the output options in ``BT709_OUTPUT`` alone tag only the
-#: matrix (measured with the bundled ffmpeg 9.0), so both go on every encode; the output options
-#: are what older ffmpeg builds (IMAGEIO_FFMPEG_EXE) read.
+#: colour description from the frames. Measured with the bundled ffmpeg 9.0 on a raw yuv420p
+#: pipe: the output options in ``BT709_OUTPUT`` alone tag only the matrix *and* make ffmpeg
+#: convert the untagged input's pixels (a lossless encode no longer decodes to the same bytes);
+#: with this filter before them, all three are tagged and the pixels pass unchanged, at no
+#: measurable cost. The output options stay for older builds (IMAGEIO_FFMPEG_EXE).
 BT709_TAG = "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
 BT709_OUTPUT = ("-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv")
 
