@@ -139,3 +139,19 @@ def test_animated_stills_are_bt709_values_and_tags(tmp_path) -> None:
     assert colour_description(clip) == {"range": "tv", "matrix": "bt709", "primaries": "bt709",
                                         "transfer": "bt709"}
     assert np.abs(centre_mean(decode_rgb(clip, 64, 48)[3]) - (200, 120, 40)).max() <= TOLERANCE
+
+
+def test_the_writer_tags_without_touching_pixel_values(tmp_path) -> None:
+    """Tagging must not convert: with ffmpeg 9, ``-colorspace bt709`` output options alone make
+    ffmpeg convert the (untagged) piped frames; our frames are BT.709 already. A lossless encode
+    decodes back to the very bytes that were written."""
+    rng = np.random.default_rng(7)
+    frames = [rng.integers(16, 236, 64 * 48 * 3 // 2, dtype=np.uint8) for _ in range(3)]
+    out = tmp_path / "lossless.mp4"
+    with Yuv420Writer(out, 64, 48, 12, preset="ultrafast", crf=0, audio=None, audio_bitrate="128k",
+                      threads=1) as writer:
+        for frame in frames:
+            writer.write_frame(frame)
+    assert colour_description(out)["primaries"] == "bt709"
+    back = run_ffmpeg(["-i", str(out), "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"])
+    assert back == b"".join(f.tobytes() for f in frames)
