@@ -31,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-burnins", action="store_true", help="no shot labels, timecode, subtitles, label or slate")
     p.add_argument("--no-slate", action="store_true", help="no title slate before the first shot")
     p.add_argument("--music", help="a music bed (looped or trimmed, ducked under dialogue)")
+    p.add_argument("--soft-subtitles", action="store_true",
+                   help="add the dialogue as a subtitle track (mov_text) that players can switch on and off")
     p.add_argument("--jobs", type=int, help="parallel generation jobs")
     p.add_argument("--allow-placeholders", action="store_true",
                    help="exit 0 even when shots whose generation failed are drawn as placeholders")
@@ -60,7 +62,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise CliError(f"--fps must be between 1 and 240 (got {args.fps})", EXIT_USAGE)
     burnins = BurnIns.none() if args.no_burnins else BurnIns(slate=not args.no_slate)
     options = ExportOptions(preset=args.preset, width=width, height=height, fps=args.fps, burnins=burnins,
-                            music=music)
+                            music=music, soft_subtitles=args.soft_subtitles)
     started = time.monotonic()
     with progress_bar() as progress:
         tasks = {stage: progress.add_task(stage, total=1000, status="") for stage in STAGES}

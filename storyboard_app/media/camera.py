@@ -20,7 +20,7 @@ import math
 import random
 from pathlib import Path
 
-from .ffmpeg import CancelCheck, run_ffmpeg
+from .ffmpeg import BT709_OUTPUT, BT709_TAG, TO_BT709, CancelCheck, run_ffmpeg
 
 #: how much bigger than the output a still should be so every move has room
 OVERSCAN = 1.3
@@ -153,7 +153,9 @@ def animate_still(
         move, strength, src_w=src_size[0], src_h=src_size[1], width=width, height=height,
         frames=frames, fps=fps, seed=seed,
     )
-    graph = f"format=yuv420p,loop=loop={max(frames - 1, 0)}:size=1:start=0,setpts=N/{fps}/TB,{chain},setsar=1,format=yuv420p"
+    # BT.709 values and tags, like the exported MP4 (the RGB still is converted once, before the loop)
+    graph = (f"{TO_BT709},format=yuv420p,loop=loop={max(frames - 1, 0)}:size=1:start=0,setpts=N/{fps}/TB,"
+             f"{chain},setsar=1,format=yuv420p,{BT709_TAG}")
     run_ffmpeg(
         [
             "-y", "-threads", "1", "-filter_threads", "1",
@@ -161,7 +163,7 @@ def animate_still(
             "-vf", graph,
             "-frames:v", str(frames), "-r", str(fps),
             "-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-crf", str(crf),
-            "-pix_fmt", "yuv420p", "-threads", "1", "-movflags", "+faststart", "-an",
+            "-pix_fmt", "yuv420p", *BT709_OUTPUT, "-threads", "1", "-movflags", "+faststart", "-an",
             str(output),
         ],
         cancelled=cancelled,

@@ -35,6 +35,20 @@ class Cancelled(Exception):
 
 CancelCheck = Callable[[], bool]
 
+#: BT.709 colour, the one colour space of every clip the app writes and of the exported MP4.
+#: ``TO_BT709`` converts any input (RGB stills, BT.601 or untagged video, full-range JPEG) to
+#: BT.709 limited-range values; untagged video is read as BT.601, which is what ffmpeg writes
+#: from RGB by default (sketch clips cached before clips were tagged, the diffusers adapter's frames).
+TO_BT709 = "scale=out_color_matrix=bt709:out_range=tv"
+#: Tags frames as BT.709 (primaries, transfer, matrix). With ffmpeg 7+ the encoder takes the
+#: colour description from the frames. Measured with the bundled ffmpeg 9.0 on a raw yuv420p
+#: pipe: the output options in ``BT709_OUTPUT`` alone tag only the matrix *and* make ffmpeg
+#: convert the untagged input's pixels (a lossless encode no longer decodes to the same bytes);
+#: with this filter before them, all three are tagged and the pixels pass unchanged, at no
+#: measurable cost. The output options stay for older builds (IMAGEIO_FFMPEG_EXE).
+BT709_TAG = "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
+BT709_OUTPUT = ("-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv")
+
 FIX_HINT = ("set IMAGEIO_FFMPEG_EXE to a working ffmpeg binary, or reinstall the bundled one "
             "(pip install --force-reinstall imageio-ffmpeg)")
 

@@ -16,6 +16,9 @@ Designed around moviepy's known pitfalls (DESIGN.md):
   ``atomic_output``; the work folder is a ``WorkFolder`` whose owner record lets the next export
   sweep what a killed one left, see render/workfiles.py).
 * Running out of disk space is a ``DiskFullError`` naming the file being written.
+* The MP4 is tagged BT.709 (primaries, transfer, matrix, limited range) and every frame is
+  BT.709: takes are decoded to it, burn-ins are converted with its matrix (yuv.py).
+* ``soft_subtitles`` adds a mov_text track made from an SRT written into the work folder.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import proglog
 
 from ..files import atomic_output
 from ..media.camera import animate_still
-from ..media.ffmpeg import Cancelled, FFmpegError
+from ..media.ffmpeg import BT709_OUTPUT, BT709_TAG, Cancelled, FFmpegError
 from ..model import ConformMode, Project
 from .audio import PlacedAudio, mix_soundtrack
 from .burnins import (
@@ -51,6 +54,7 @@ from .burnins import (
     subtitle_text,
 )
 from .sources import ClipSource, StaticSource, enlarge_pipe
+from .subtitles import DialogueCue, subtitle_cues, to_srt
 from .timeline import Segment, Timeline, segment_at
 from .workfiles import WorkFolder, sweep_stale
 from .yuv import Overlay, black_frame, mix
@@ -64,17 +68,6 @@ PRESETS = {
 }
 
 
-@dataclass(frozen=True)
-class DialogueCue:
-    """A dialogue line as the exporter needs it: when it plays, what it says, its audio."""
-
-    start_frame: int  # in shot-timeline frames (slate excluded)
-    frames: int
-    speaker: str
-    text: str
-    audio: Path | None
-
-
 @dataclass
 class ExportOptions:
     preset: str = "preview"
@@ -86,6 +79,9 @@ class ExportOptions:
     music_volume_db: float | None = None
     slate_seconds: float = 2.0
     threads: int | None = None
+    #: a mov_text subtitle track of the dialogue (players can switch it on and off), from the
+    #: same cues as the burnt-in subtitles and the SRT export
+    soft_subtitles: bool = False
 
 
 class _ProgressLogger(proglog.ProgressBarLogger):
@@ -345,10 +341,15 @@ def _export(project: Project, timeline: Timeline, cues: list[DialogueCue], outpu
         clip = VideoClip(frame_function=lambda t: composer.frame(int(round(t * fps))), duration=(total + 0.5) / fps)
         clip.size = (width, height)
         logger = _ProgressLogger(total, lambda f, m: report(f, m), cancelled)
+        subtitles = None
+        if options.soft_subtitles:
+            subtitles = tmp / "subtitles.srt"
+            subtitles.write_text(to_srt(subtitle_cues(cues, timeline.slate_frames), fps), encoding="utf-8")
         with atomic_output(output) as partial:
             work.claim(partial)
             writer = Yuv420Writer(partial, width, height, fps, preset=x264_preset, crf=crf, audio=soundtrack,
-                                  audio_bitrate=audio_bitrate, threads=options.threads, target=output)
+                                  audio_bitrate=audio_bitrate, threads=options.threads, target=output,
+                                  subtitles=subtitles)
             with writer:
                 for frame in clip.iter_frames(fps=fps, logger=logger, dtype="uint8"):
                     writer.write_frame(frame)
@@ -369,7 +370,8 @@ class Yuv420Writer:
     """
 
     def __init__(self, path: Path, width: int, height: int, fps: int, *, preset: str, crf: int,
-                 audio: Path | None, audio_bitrate: str, threads: int | None, target: Path | None = None):
+                 audio: Path | None, audio_bitrate: str, threads: int | None, target: Path | None = None,
+                 subtitles: Path | None = None):
         import subprocess
 
         from ..media.ffmpeg import ffmpeg_exe
@@ -377,9 +379,22 @@ class Yuv420Writer:
         cmd = [ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error",
                "-f", "rawvideo", "-vcodec", "rawvideo", "-s", f"{width}x{height}", "-pix_fmt", "yuv420p",
                "-r", str(fps), "-an", "-i", "-"]
+        maps = ["-map", "0:v"]
         if audio is not None:
-            cmd += ["-i", str(audio), "-c:a", "aac", "-b:a", audio_bitrate]
-        cmd += ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+            maps += ["-map", f"{cmd.count('-i')}:a"]
+            cmd += ["-i", str(audio)]
+        if subtitles is not None:
+            maps += ["-map", f"{cmd.count('-i')}:s"]
+            cmd += ["-f", "srt", "-i", str(subtitles)]
+        cmd += maps
+        if audio is not None:
+            cmd += ["-c:a", "aac", "-b:a", audio_bitrate]
+        if subtitles is not None:
+            cmd += ["-c:s", "mov_text", "-metadata:s:s:0", "language=und"]
+        # BT.709: the frames' colour description (setparams, what ffmpeg 7+ encoders read) and
+        # the encoder's (what older builds read); output options alone tag only the matrix
+        cmd += ["-vf", BT709_TAG, *BT709_OUTPUT,
+                "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
                 "-movflags", "+faststart"]
         if threads:
             cmd += ["-threads", str(threads)]

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..model import Document, Shot
-from .export import DialogueCue, ExportOptions, export_mp4
-from .timeline import build_timeline, to_export_frames
+from .export import ExportOptions, export_mp4
+from .interchange import PlacedVoice
+from .subtitles import place_dialogue
+from .timeline import build_timeline
 
 #: progress(stage, fraction, message)
 StageProgress = Callable[[str, float, str], None]
@@ -110,20 +112,10 @@ def render_animatic(
     if dialogue_overflow == "fit" and overflowing:
         project = _fitted(project, {shot.id: _vo_end(plans[shot.id]) for shot in overflowing})
     trim_dir = document.paths.cache / "voice-trimmed"
-    cues: list[DialogueCue] = []
-    offset = 0
-    for shot in project.all_shots():
-        for line in plans[shot.id]:
-            frames, audio = line.duration_frames, Path(line.audio_path)
-            if dialogue_overflow == "trim" and line.offset_frames + frames > shot.duration:
-                frames = shot.duration - line.offset_frames
-                if frames <= 0:
-                    continue  # the line would start after the cut: it is not heard at all
-                audio = _trimmed_wav(audio, frames / project.fps, trim_dir)
-            start = to_export_frames(offset + line.offset_frames, project.fps, fps)
-            cues.append(DialogueCue(start, max(to_export_frames(frames, project.fps, fps), 1),
-                                    line.speaker_name, line.text, audio))
-        offset += shot.duration
+    placed = {shot.id: _placed(shot, plans[shot.id]) for shot in project.all_shots()}
+    # the one cue list behind the burn-ins, the soundtrack and the soft subtitle track
+    cues = place_dialogue(project, placed, fps, trim_at_cut=dialogue_overflow == "trim",
+                          trim_audio=lambda audio, seconds: _trimmed_wav(audio, seconds, trim_dir))
     report_stage("voice", 1.0, f"{len(cues)} lines")
 
     slate = int(round(options.slate_seconds * fps)) if options.burnins.slate else 0
@@ -153,6 +145,13 @@ def _no_clip_reason(shot: Shot) -> str:
     if take.error:
         return f"take {take.id} failed: {take.error}"
     return f"take {take.id}: media file {take.media_path or '(none)'} is missing or unreadable"
+
+
+def _placed(shot: Shot, lines) -> list[PlacedVoice]:  # noqa: ANN001 - list[PlacedLine]
+    """A shot's voice plan as the cue builder takes it (the same form as ``interchange.voice_lines``)."""
+    index = {line.id: i for i, line in enumerate(shot.dialogue)}
+    return [PlacedVoice(shot.id, index.get(p.line_id, i), p.speaker_name, p.text, p.offset_frames,
+                        p.duration_frames, Path(p.audio_path)) for i, p in enumerate(lines)]
 
 
 def _vo_end(lines) -> int:  # noqa: ANN001 - list[PlacedLine]

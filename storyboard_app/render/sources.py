@@ -44,7 +44,10 @@ class ClipSource:
             info = probe(self.path)
             seconds = info.duration or self.shot_frames / self.fps
             self._source_frames = max(int(round(seconds * self.fps)), 1)
-        vf = (f"scale={self.width}:{self.height}:force_original_aspect_ratio=increase:flags=bicubic,"
+        # out_color_matrix: frames come out as BT.709 whatever the take's matrix (the export is
+        # tagged BT.709); a BT.709 take (every generated clip) passes with no conversion
+        vf = (f"scale={self.width}:{self.height}:force_original_aspect_ratio=increase:flags=bicubic:"
+              "out_color_matrix=bt709:out_range=tv,"
               f"crop={self.width}:{self.height},fps={self.fps},format=yuv420p")
         self._proc = subprocess.Popen(
             [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1",

@@ -5,11 +5,15 @@ length in its shot (``voice/timing.py``), and ``to_export_frames`` maps project 
 output rate exactly as the animatic export does, so a subtitle appears on the frame its line
 starts and leaves on the frame it ends. ``slate_frames`` shifts every cue when the subtitles go
 with an MP4 that opens on a title slate (the default ``render``).
+
+``place_dialogue`` is the one place where voiced lines become timed cues: the SRT/WebVTT files,
+the animatic's subtitle burn-ins and its soft subtitle track (``render --soft-subtitles``) are
+all made from its output, so they cannot disagree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +22,55 @@ from .interchange import PlacedVoice, voice_lines
 from .timeline import to_export_frames
 
 FORMATS = ("srt", "vtt")
+
+
+@dataclass(frozen=True)
+class DialogueCue:
+    """A dialogue line on the animatic's timeline: when it plays, what it says, its audio."""
+
+    start_frame: int  # in shot-timeline frames at the output rate (slate excluded)
+    frames: int
+    speaker: str
+    text: str
+    audio: Path | None
+
+
+#: (line's audio, seconds to keep) → the trimmed audio file (render/service.py's ``_trimmed_wav``)
+TrimAudio = Callable[[Path, float], Path]
+
+
+def place_dialogue(project: Project, placed: Mapping[str, list[PlacedVoice]], fps: int | None = None, *,
+                   trim_at_cut: bool = False, trim_audio: TrimAudio | None = None) -> list[DialogueCue]:
+    """Each voiced line at its timeline time at ``fps`` (default: the project's), in timeline order.
+
+    ``trim_at_cut`` ends a line that runs past its shot's end at the cut (the "trim" dialogue
+    overflow): its cue is shortened, a line that would start after the cut is dropped, and
+    ``trim_audio`` (when given) supplies the shortened sound.
+    """
+    fps = fps or project.fps
+    cues: list[DialogueCue] = []
+    offset = 0  # the shot's start in project frames
+    for shot in project.all_shots():
+        for line in placed.get(shot.id, []):
+            frames, audio = line.duration_frames, line.audio
+            if trim_at_cut and line.offset_frames + frames > shot.duration:
+                frames = shot.duration - line.offset_frames
+                if frames <= 0:
+                    continue  # the line would start after the cut: it is not heard at all
+                if trim_audio is not None and audio is not None:
+                    audio = trim_audio(audio, frames / project.fps)
+            start = to_export_frames(offset + line.offset_frames, project.fps, fps)
+            length = max(to_export_frames(frames, project.fps, fps), 1)
+            cues.append(DialogueCue(start, length, line.speaker, line.text, audio))
+        offset += shot.duration
+    return cues
+
+
+def subtitle_cues(cues: list[DialogueCue], slate_frames: int = 0) -> list[Cue]:
+    """The subtitles of an animatic's dialogue cues, in file time (after ``slate_frames``)."""
+    ordered = sorted(cues, key=lambda c: c.start_frame)
+    return [Cue(slate_frames + c.start_frame, slate_frames + c.start_frame + c.frames, c.speaker, c.text)
+            for c in ordered]
 
 
 @dataclass(frozen=True)
@@ -31,16 +84,7 @@ class Cue:
 def dialogue_cues(project: Project, placed: Mapping[str, list[PlacedVoice]], fps: int | None = None,
                   slate_frames: int = 0) -> list[Cue]:
     """One cue per voiced line, in timeline order, at ``fps`` (default: the project's)."""
-    fps = fps or project.fps
-    cues: list[Cue] = []
-    offset = 0  # the shot's start in project frames
-    for shot in project.all_shots():
-        for line in placed.get(shot.id, []):
-            start = to_export_frames(offset + line.offset_frames, project.fps, fps)
-            length = max(to_export_frames(line.duration_frames, project.fps, fps), 1)
-            cues.append(Cue(slate_frames + start, slate_frames + start + length, line.speaker, line.text))
-        offset += shot.duration
-    return cues
+    return subtitle_cues(place_dialogue(project, placed, fps), slate_frames)
 
 
 def _clock(frames: int, fps: int, sep: str) -> str:

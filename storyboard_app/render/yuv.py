@@ -4,8 +4,11 @@ The exporter never converts a picture to RGB and back: takes are decoded straigh
 composed here (dissolves, fades, burn-ins), and handed to the encoder as yuv420p. That halves
 the bytes per frame through every pipe and skips two colour conversions per frame.
 
-Overlays (text, labels) are drawn once in RGBA with PIL and converted to YUV + alpha here
-(BT.601 limited range, ffmpeg's default for rgb24 → yuv420p).
+Overlays (text, labels) are drawn once in RGBA with PIL and converted to YUV + alpha here with
+the BT.709 matrix, limited range: the exported MP4 is tagged BT.709 (export.py), takes are
+decoded to BT.709 (sources.py) and generated clips are encoded as BT.709 (media/camera.py), so
+every picture in a frame uses the matrix its tag names. (ffmpeg's own default for rgb24 →
+yuv420p is BT.601; using it here would shift every burn-in's colour under a BT.709 tag.)
 """
 
 from __future__ import annotations
@@ -55,11 +58,20 @@ def image_to_yuv420(image: Image.Image) -> np.ndarray:
     return rgb_to_yuv420(np.asarray(image.convert("RGB")))
 
 
+#: BT.709 (Kr = 0.2126, Kb = 0.0722) limited range: Y = 16 + 219·Y', Cb/Cr = 128 + 224·(B'-Y')/(2(1-Kb))
+#: and 128 + 224·(R'-Y')/(2(1-Kr)), per unit of R', G', B' in 0..1
+_KR, _KB = 0.2126, 0.0722
+_KG = 1.0 - _KR - _KB
+Y_COEFFS = (219 * _KR, 219 * _KG, 219 * _KB)
+U_COEFFS = (-112 * _KR / (1 - _KB), -112 * _KG / (1 - _KB), 112.0)
+V_COEFFS = (112.0, -112 * _KG / (1 - _KR), -112 * _KB / (1 - _KR))
+
+
 def _rgb_to_yuv_planes(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r, g, b = rgb[..., 0] / 255.0, rgb[..., 1] / 255.0, rgb[..., 2] / 255.0
-    y = 16 + 65.481 * r + 128.553 * g + 24.966 * b
-    u = 128 - 37.797 * r - 74.203 * g + 112.0 * b
-    v = 128 + 112.0 * r - 93.786 * g - 18.214 * b
+    y = 16 + Y_COEFFS[0] * r + Y_COEFFS[1] * g + Y_COEFFS[2] * b
+    u = 128 + U_COEFFS[0] * r + U_COEFFS[1] * g + U_COEFFS[2] * b
+    v = 128 + V_COEFFS[0] * r + V_COEFFS[1] * g + V_COEFFS[2] * b
     return y, u, v
 
 

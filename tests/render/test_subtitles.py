@@ -58,3 +58,52 @@ def test_srt_matches_the_audio_of_the_exported_mp4(doc, tmp_path) -> None:
     assert len(onsets) == len(starts)
     for onset, start in zip(onsets, starts, strict=True):
         assert abs(onset - start) < 1.0 / FPS, (onset, start)
+
+
+def _srt_cues(text: str) -> list[tuple[float, str]]:
+    """(start seconds, text) of each SRT cue."""
+    cues = []
+    for block in text.replace("\r\n", "\n").strip().split("\n\n"):
+        lines = block.splitlines()
+        m = _SRT_TIME.search(lines[1])
+        assert m, block
+        cues.append((_seconds(*m.groups()[:4]), "\n".join(lines[2:])))
+    return cues
+
+
+def test_soft_subtitle_track_matches_the_srt(doc, tmp_path) -> None:
+    """``soft_subtitles``: a mov_text stream whose cues (text and start) are the SRT's."""
+    from storyboard_app.media.ffmpeg import probe, run_ffmpeg
+
+    mp4 = tmp_path / "soft.mp4"
+    render_animatic(doc, mp4, options=ExportOptions(burnins=BurnIns(slate=True), soft_subtitles=True),
+                    generate=False)
+    srt, count = export_subtitles(doc.project, doc.paths.root, tmp_path / "s.srt", slate_frames=2 * FPS)
+    extracted = tmp_path / "extracted.srt"
+    run_ffmpeg(["-y", "-i", str(mp4), "-map", "0:s:0", str(extracted)])
+    expected = _srt_cues(srt.read_text(encoding="utf-8"))
+    got = _srt_cues(extracted.read_text(encoding="utf-8"))
+    assert len(got) == count == 4
+    assert [text for _, text in got] == [text for _, text in expected]
+    assert [start for start, _ in got] == pytest.approx([start for start, _ in expected], abs=0.002)
+    info = probe(mp4)
+    assert info.video_codec == "h264" and info.audio_codec == "aac"  # video and voice still there
+    import subprocess
+
+    from storyboard_app.media.ffmpeg import ffmpeg_exe
+
+    streams = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(mp4)], capture_output=True,
+                             text=True).stderr
+    assert re.search(r"Stream #0:2\[[^\]]*\]\(und\): Subtitle: mov_text", streams), streams
+
+
+def test_no_subtitle_stream_without_the_option(doc, tmp_path) -> None:
+    import subprocess
+
+    from storyboard_app.media.ffmpeg import ffmpeg_exe
+
+    mp4 = tmp_path / "hard.mp4"
+    render_animatic(doc, mp4, options=ExportOptions(burnins=BurnIns.none()), generate=False)
+    streams = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(mp4)], capture_output=True,
+                             text=True).stderr
+    assert "Subtitle:" not in streams and "Audio: aac" in streams
