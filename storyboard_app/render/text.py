@@ -66,6 +66,14 @@ def coverage(name: str) -> frozenset[int]:
         font.close()
 
 
+def warm_up() -> None:
+    """Read every bundled font's glyph coverage now (fontTools parses the CJK subset's cmap in
+    ~0.1 s): the GUI calls this on a background thread at start, so the first burn-in it draws
+    does not pay for it on the UI thread."""
+    for name in dict.fromkeys(REGULAR + BOLD):
+        coverage(name)
+
+
 def font_chain(bold: bool = False) -> tuple[str, ...]:
     return BOLD if bold else REGULAR
 

@@ -17,10 +17,15 @@ import time
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
-    QProgressBar,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -219,6 +224,31 @@ class GenerationController(QObject):
             self._service = None
 
 
+PROGRESS_ROLE = Qt.UserRole + 1
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Draws a cell's progress (PROGRESS_ROLE, 0-100) as a progress bar.
+
+    A QProgressBar widget per row repaints synchronously on every setValue, and with it the
+    window around it: one progress event cost a full timeline paint on the UI thread. A delegate
+    paints only when the view does.
+    """
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:  # noqa: ANN001
+        value = index.data(PROGRESS_ROLE)
+        if value is None:
+            super().paint(painter, option, index)
+            return
+        bar = QStyleOptionProgressBar()
+        bar.rect = option.rect.adjusted(2, 3, -2, -3)
+        bar.minimum, bar.maximum, bar.progress = 0, 100, int(value)
+        bar.textVisible = False
+        bar.state = option.state | QStyle.State_Enabled
+        style = option.widget.style() if option.widget is not None else QApplication.style()
+        style.drawControl(QStyle.CE_ProgressBar, bar, painter, option.widget)
+
+
 class QueuePanel(QWidget):
     """Jobs with progress bars, elapsed and estimated time, errors; cancel and retry."""
 
@@ -229,6 +259,8 @@ class QueuePanel(QWidget):
         self.controller = controller
         self.table = QTableWidget(0, len(self.COLUMNS))
         self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.progress_delegate = ProgressDelegate(self.table)
+        self.table.setItemDelegateForColumn(1, self.progress_delegate)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setSelectionBehavior(QTableWidget.SelectRows)
@@ -253,25 +285,30 @@ class QueuePanel(QWidget):
         for index in self.table.selectionModel().selectedRows():
             self.controller.cancel(self.table.item(index.row(), 0).data(Qt.UserRole))
 
+    def _set_text(self, row: int, column: int, text: str) -> QTableWidgetItem:
+        """Reuse the cell's item; change its text only when it differs (every progress event
+        refreshes the table: new items per cell per event made the UI thread stall)."""
+        item = self.table.item(row, column)
+        if item is None:
+            item = QTableWidgetItem(text)
+            self.table.setItem(row, column, item)
+        elif item.text() != text:
+            item.setText(text)
+        return item
+
     def refresh(self) -> None:
         now = time.monotonic()
         entries = list(self.controller.entries.values())
         self.table.setRowCount(len(entries))
         for row, entry in enumerate(entries):
-            shot = QTableWidgetItem(entry.shot_number)
-            shot.setData(Qt.UserRole, entry.shot_id)
-            self.table.setItem(row, 0, shot)
-            bar = self.table.cellWidget(row, 1)
-            if not isinstance(bar, QProgressBar):
-                bar = QProgressBar()
-                bar.setRange(0, 100)
-                bar.setTextVisible(False)
-                self.table.setCellWidget(row, 1, bar)
-            bar.setValue(int(entry.fraction * 100))
-            self.table.setItem(row, 2, QTableWidgetItem(entry.state))
-            self.table.setItem(row, 3, QTableWidgetItem(f"{entry.elapsed(now):.1f} s"))
+            self._set_text(row, 0, entry.shot_number).setData(Qt.UserRole, entry.shot_id)
+            progress = self._set_text(row, 1, "")
+            value = int(entry.fraction * 100)
+            if progress.data(PROGRESS_ROLE) != value:
+                progress.setData(PROGRESS_ROLE, value)  # drawn by ProgressDelegate when the view paints
+            self._set_text(row, 2, entry.state)
+            self._set_text(row, 3, f"{entry.elapsed(now):.1f} s")
             eta = entry.eta(now)
-            self.table.setItem(row, 4, QTableWidgetItem("" if eta is None else f"{eta:.1f} s"))
-            message = QTableWidgetItem(entry.error or entry.message)
-            message.setToolTip(entry.error or entry.message)
-            self.table.setItem(row, 5, message)
+            self._set_text(row, 4, "" if eta is None else f"{eta:.1f} s")
+            detail = entry.error or entry.message
+            self._set_text(row, 5, detail).setToolTip(detail)

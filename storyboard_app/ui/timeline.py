@@ -91,6 +91,7 @@ class TimelineCanvas(QWidget):
         self.px_per_frame = 1.6
         self.cards: list[CardLayout] = []
         self.scenes: list[SceneLayout] = []
+        self._media_files: dict[tuple[str, str], str | None] = {}  # (bundle, take path) → checked file
         self._xs: list[int] = []
         self._starts: list[int] = []
         self._shots: dict[str, Shot] = {}
@@ -249,10 +250,8 @@ class TimelineCanvas(QWidget):
         take = shot.selected_take
         image = None
         if take is not None and take.media_path and paths is not None:
-            try:
-                image = self.thumbnails.get(str(paths.media_path(take.media_path)))
-            except ValueError:
-                image = None
+            file = self._media_file(paths, take.media_path)
+            image = self.thumbnails.get(file) if file else None
         if image is not None:
             painter.drawImage(thumb_rect, image, QRectF(image.rect()))
         else:
@@ -275,6 +274,17 @@ class TimelineCanvas(QWidget):
         if shot.transition_in.kind.value != "cut":
             painter.setPen(QPen(QColor("#9fb4c7"), 1))
             painter.drawLine(int(card.x), CARD_TOP + CARD_H - 4, int(card.x + 10), CARD_TOP + 4)
+
+    def _media_file(self, paths: BundlePaths, relative: str) -> str | None:
+        """The checked absolute path of a take's file, resolved once per bundle and path: resolving
+        (realpath syscalls per path component) on every card of every paint stalled the UI."""
+        key = (str(paths.root), relative)
+        if key not in self._media_files:
+            try:
+                self._media_files[key] = str(paths.media_path(relative))
+            except ValueError:
+                self._media_files[key] = None
+        return self._media_files[key]
 
     def overflow_frames(self, shot: Shot) -> int:
         """Frames of dialogue past the shot's end: exact when a fit measured it, else estimated."""
