@@ -111,6 +111,29 @@ def connect(address: str | None = None, **init_kwargs: Any) -> bool:
 # --------------------------------------------------------------------------- actor side
 
 
+TEMP_PREFIX = "storyboard-ray-"
+
+
+def _sweep_dead_temp_dirs() -> None:
+    """Remove job folders left by actors on this node whose process is gone (killed mid-job)."""
+    import shutil
+
+    for folder in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*-*"):
+        pid = folder.name.removeprefix(TEMP_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
 def _localise(request_data: dict[str, Any], blobs: dict[str, bytes], folder: Path) -> ShotRequest:
     """The request with its reference images rewritten to copies written under ``folder``."""
     mapping: dict[str, str] = {}
@@ -137,6 +160,7 @@ class GeneratorHost:
     def __init__(self, spec: str):
         from .registry import load_generator_class
 
+        _sweep_dead_temp_dirs()
         self.spec = spec
         self._progress: dict[str, tuple[float, str]] = {}
         self._cancel: dict[str, threading.Event] = {}
@@ -166,7 +190,7 @@ class GeneratorHost:
             self._progress[job_id] = (float(fraction), str(text))
 
         try:
-            with tempfile.TemporaryDirectory(prefix="storyboard-ray-") as tmp:
+            with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as tmp:
                 request = _localise(request_data, blobs, Path(tmp))
                 result = self._generator.generate(request, Path(tmp) / "clip.mp4", progress, CancelToken(event))
                 data = Path(result.path).read_bytes()

@@ -1,0 +1,164 @@
+"""The Ray executor (issue 19) on a local Ray instance: the same clips as worker processes, progress,
+cancel without leftovers, a killed actor retried once then a failed take, a clear error for an
+unreachable cluster. One Ray instance (2 CPUs) serves the whole module to keep its start-up cost
+to one; the module is skipped when ray is not installed (``make test`` installs the ``ray`` extra).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+ray = pytest.importorskip("ray")
+
+from storyboard_app.generation.executors import ExecutorChoice, executor_factory, resolve_choice  # noqa: E402
+from storyboard_app.generation.jobs import LocalProcessExecutor  # noqa: E402
+from storyboard_app.generation.ray_executor import RayExecutor, RayUnavailable  # noqa: E402
+from storyboard_app.generation.service import BatchEvent, GenerationService, generate_shots  # noqa: E402
+from storyboard_app.model import Document, TakeStatus  # noqa: E402
+
+pytestmark = pytest.mark.timeout(180)
+
+HERE = Path(__file__).parent
+ROOT = HERE.parents[1]
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A local 2-CPU Ray instance whose workers import this worktree and the fake generators."""
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), str(HERE), saved) if p)
+    ray.init(num_cpus=2, num_gpus=0, include_dashboard=False, log_to_driver=False,
+             configure_logging=False)
+    yield
+    ray.shutdown()
+    if saved is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = saved
+
+
+def ray_service(root: Path) -> GenerationService:
+    return GenerationService(root, executor_factory=RayExecutor)
+
+
+def partials(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if ".part" in p.name or p.name.endswith(".recv")]
+
+
+def actor_temp_dirs() -> list[str]:
+    return glob.glob(os.path.join(tempfile.gettempdir(), "storyboard-ray-*"))
+
+
+def test_sketch_batch_fills_the_project_exactly_as_worker_processes_do(ray_cluster, tmp_path):
+    from generation_fixtures import make_project
+
+    prompts = ["a market at night", "Ada runs", "a lantern sways", "rain on tin roofs"]
+    clips = {}
+    for name, factory in (("local", LocalProcessExecutor), ("ray", RayExecutor)):
+        project = make_project(prompts)
+        doc = Document(project, tmp_path / name / "p.sbproj")
+        doc.save()
+        events: list[BatchEvent] = []
+        with GenerationService(doc.paths.root, executor_factory=factory) as service:
+            report = generate_shots(doc, service=service, on_event=events.append)
+        assert report.generated == len(prompts) and report.ok, report.summary()
+        clips[name] = {s.number: (doc.paths.root / s.takes[-1].media_path).read_bytes() for s in doc.project.all_shots()}
+        takes = [s.takes[-1] for s in doc.project.all_shots()]
+        assert all(t.status == TakeStatus.DONE and t.frames == 12 for t in takes)
+        assert {e.shot_id for e in events if e.outcome == "generated"} == {s.id for s in doc.project.all_shots()}
+        assert partials(doc.paths.root) == []
+        # the same cache keys: a second run through the other executor would reuse these clips
+        clips[name + "-hashes"] = sorted(t.request_hash for t in takes)
+    assert clips["ray"] == clips["local"]  # byte-identical clips, shot by shot
+    assert clips["ray-hashes"] == clips["local-hashes"]
+
+
+def test_progress_events_reach_the_caller_and_cancel_leaves_no_partial_files(ray_cluster, make_document,
+                                                                              fake_generator):
+    doc = make_document(["steady a", "slow b", "slow c", "slow d", "slow e"], generator=fake_generator)
+    events: queue.Queue[BatchEvent] = queue.Queue()
+    with ray_service(doc.paths.root) as service:
+        handle = service.start(service.plan(doc.project), events.put)
+        seen: list[BatchEvent] = []
+        deadline = time.monotonic() + 60
+        while not any(e.shot_number == "2" and e.fraction > 0.15 for e in seen):  # "slow b" is mid-job
+            assert time.monotonic() < deadline, f"no progress from the running jobs: {seen}"
+            seen.append(events.get(timeout=60))
+        handle.cancel()
+        assert handle.wait(60)
+        while not events.empty():
+            seen.append(events.get())
+    progress = [e for e in seen if e.outcome is None and e.state.value == "running" and e.fraction > 0]
+    assert len({e.fraction for e in progress}) >= 3, progress  # several distinct steps, not just start/end
+    assert any(e.message.startswith("step") for e in progress)  # the generator's own progress text
+    outcomes = {o.shot_number: o.outcome for o in handle.results}
+    assert outcomes["2"] == "cancelled" and outcomes["5"] == "cancelled"  # running and queued
+    assert set(outcomes.values()) <= {"generated", "cancelled"}
+    assert partials(doc.paths.root) == []
+    assert actor_temp_dirs() == []  # the actors cleaned their own temporary folders too
+
+
+def test_an_actor_killed_mid_job_is_retried_once_then_the_take_fails(ray_cluster, make_document, fake_generator):
+    doc = make_document(["slow a"], generator=fake_generator)
+    events: queue.Queue[BatchEvent] = queue.Queue()
+    with ray_service(doc.paths.root) as service:
+        handle = service.start(service.plan(doc.project), events.put)
+        killed: set[str] = set()
+        seen: list[BatchEvent] = []
+        while len(killed) < 2:
+            event = events.get(timeout=60)
+            seen.append(event)
+            if event.outcome is None and event.fraction > 0.12:  # running, past the first steps
+                actor = service._executor.actor_of(handle._job_ids["s0"])
+                if actor is not None and actor._actor_id.hex() not in killed:  # a new attempt's actor
+                    ray.kill(actor, no_restart=True)
+                    killed.add(actor._actor_id.hex())
+        assert handle.wait(60)
+        while not events.empty():
+            seen.append(events.get())
+    assert any("retrying on another actor" in e.message for e in seen), [e.message for e in seen]
+    [outcome] = handle.results
+    assert outcome.outcome == "failed" and "actor died 2 times" in outcome.error, outcome.error
+    assert outcome.take is not None and outcome.take.status == TakeStatus.FAILED
+    assert "actor died" in outcome.take.error
+    assert partials(doc.paths.root) == []
+
+
+def test_an_unreachable_cluster_is_a_clear_error_naming_the_address_or_falls_back(ray_cluster):
+    choice = resolve_choice("ray", "ray://127.0.0.1:9", environ={})
+    with pytest.raises(RayUnavailable, match=r"cannot reach the Ray cluster at ray://127\.0\.0\.1:9"):
+        executor_factory(choice)
+    warnings: list[str] = []
+    factory = executor_factory(ExecutorChoice("ray", "127.0.0.1:9", fallback=True), warnings.append)
+    assert factory is LocalProcessExecutor
+    assert warnings and "127.0.0.1:9" in warnings[0] and "local worker processes" in warnings[0]
+
+
+def test_executor_choice_from_flags_and_environment():
+    assert resolve_choice(None, None, environ={}).kind == "local"
+    assert resolve_choice(None, None, environ={"RAY_ADDRESS": "auto"}) == ExecutorChoice("ray", "auto")
+    assert resolve_choice("local", None, environ={"RAY_ADDRESS": "auto"}).kind == "local"
+    assert resolve_choice("ray", "ray://h:10001", environ={"RAY_ADDRESS": "auto"}).address == "ray://h:10001"
+    with pytest.raises(ValueError, match="executor must be one of"):
+        resolve_choice("dask", None, environ={})
+
+
+def test_cli_generate_names_the_unreachable_address(make_document):
+    doc = make_document(["a"])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("RAY_ADDRESS", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "storyboard_app.cli", "generate", str(doc.paths.root), "--executor", "ray",
+         "--ray-address", "ray://127.0.0.1:9"], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "cannot reach the Ray cluster at ray://127.0.0.1:9" in result.stderr + result.stdout
+    assert Document.open(doc.paths.root).project.all_shots()[0].takes == []  # nothing was recorded
