@@ -39,6 +39,7 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,13 +100,29 @@ def connect(address: str | None = None, **init_kwargs: Any) -> bool:
     init_kwargs.setdefault("log_to_driver", False)  # generator chatter would break the progress bar
     if not (named or "").startswith("ray://"):
         init_kwargs.setdefault("include_dashboard", False)
-    try:
-        ray.init(address=address, **init_kwargs)
-    except (ConnectionError, TimeoutError, OSError) as exc:
-        raise RayUnavailable(f"cannot reach the Ray cluster at {named or 'auto'}: {exc}") from None
-    except ValueError as exc:  # e.g. ray:// without the client extra
-        raise RayUnavailable(f"cannot use the Ray cluster at {named}: {exc}") from None
+    with _keeping_sigterm_handler():
+        try:
+            ray.init(address=address, **init_kwargs)
+        except (ConnectionError, TimeoutError, OSError) as exc:
+            raise RayUnavailable(f"cannot reach the Ray cluster at {named or 'auto'}: {exc}") from None
+        except ValueError as exc:  # e.g. ray:// without the client extra
+            raise RayUnavailable(f"cannot use the Ray cluster at {named}: {exc}") from None
     return True
+
+
+@contextlib.contextmanager
+def _keeping_sigterm_handler() -> Iterator[None]:
+    """``ray.init`` installs its own SIGTERM handler in the driver, which exits at once; the CLI's
+    handler (SIGTERM → KeyboardInterrupt: cancel the batch, save what finished) must stay."""
+    import signal
+
+    main = threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGTERM")
+    previous = signal.getsignal(signal.SIGTERM) if main else None
+    try:
+        yield
+    finally:
+        if main and previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 # --------------------------------------------------------------------------- actor side
