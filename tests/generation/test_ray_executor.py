@@ -133,6 +133,25 @@ def test_an_actor_killed_mid_job_is_retried_once_then_the_take_fails(ray_cluster
     assert partials(doc.paths.root) == []
 
 
+def test_a_shot_whose_actor_dies_once_is_generated_on_another_actor(ray_cluster, make_document, fake_generator):
+    doc = make_document(["steady a"], generator=fake_generator)
+    events: queue.Queue[BatchEvent] = queue.Queue()
+    with ray_service(doc.paths.root) as service:
+        handle = service.start(service.plan(doc.project), events.put)
+        while True:
+            event = events.get(timeout=60)
+            if event.outcome is None and event.fraction > 0.12:
+                actor = service._executor.actor_of(handle._job_ids["s0"])
+                if actor is not None:
+                    ray.kill(actor, no_restart=True)
+                    break
+        assert handle.wait(60)
+    [outcome] = handle.results
+    assert outcome.outcome == "generated", outcome.error
+    assert (doc.paths.root / outcome.take.media_path).stat().st_size > 1000
+    assert partials(doc.paths.root) == []
+
+
 def test_an_unreachable_cluster_is_a_clear_error_naming_the_address_or_falls_back(ray_cluster):
     choice = resolve_choice("ray", "ray://127.0.0.1:9", environ={})
     with pytest.raises(RayUnavailable, match=r"cannot reach the Ray cluster at ray://127\.0\.0\.1:9"):
@@ -152,13 +171,16 @@ def test_executor_choice_from_flags_and_environment():
         resolve_choice("dask", None, environ={})
 
 
-def test_cli_generate_names_the_unreachable_address(make_document):
+@pytest.mark.parametrize("command", [["generate"], ["render", "-o", "out.mp4"]])
+def test_cli_names_the_unreachable_address(make_document, command, tmp_path):
     doc = make_document(["a"])
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("RAY_ADDRESS", None)
     result = subprocess.run(
-        [sys.executable, "-m", "storyboard_app.cli", "generate", str(doc.paths.root), "--executor", "ray",
-         "--ray-address", "ray://127.0.0.1:9"], capture_output=True, text=True, env=env, timeout=120)
+        [sys.executable, "-m", "storyboard_app.cli", command[0], str(doc.paths.root), *command[1:],
+         "--executor", "ray", "--ray-address", "ray://127.0.0.1:9"],
+        capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     assert "cannot reach the Ray cluster at ray://127.0.0.1:9" in result.stderr + result.stdout
     assert Document.open(doc.paths.root).project.all_shots()[0].takes == []  # nothing was recorded
+    assert not (tmp_path / "out.mp4").exists()
