@@ -36,7 +36,8 @@ def ray_cluster():
     """A local 2-CPU Ray instance whose workers import this worktree and the fake generators."""
     saved = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), str(HERE), saved) if p)
-    ray.init(num_cpus=2, num_gpus=0, include_dashboard=False, log_to_driver=False,
+    # one *logical* GPU (no device needed): GPU generators get their num_gpus=1 actor pool
+    ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, log_to_driver=False,
              configure_logging=False)
     yield
     ray.shutdown()
@@ -150,6 +151,50 @@ def test_a_shot_whose_actor_dies_once_is_generated_on_another_actor(ray_cluster,
     assert outcome.outcome == "generated", outcome.error
     assert (doc.paths.root / outcome.take.media_path).stat().st_size > 1000
     assert partials(doc.paths.root) == []
+
+
+def test_gpu_generators_get_one_actor_per_gpu_that_serves_every_shot(ray_cluster, make_document, tmp_path):
+    from storyboard_app.generation.registry import register_generator, unregister_generator
+
+    register_generator("fakegpu", "fake_generators:FakeGpuGenerator")
+    try:
+        doc = make_document(["a", "b", "c"], generator="fakegpu")
+        log = tmp_path / "gpu.log"
+        doc.project.generator_settings["fakegpu"] = {"log": str(log)}
+        with ray_service(doc.paths.root) as service:
+            report = generate_shots(doc, service=service)
+            pools = list(service._executor._pools.values())
+        assert report.generated == 3, report.summary()
+    finally:
+        unregister_generator("fakegpu")
+    assert [(p.gpu, p.capacity) for p in pools] == [(True, 1)]  # the cluster has 1 GPU: one actor
+    runs = sorted(tuple(map(float, line.split()[1:])) for line in log.read_text().splitlines())
+    assert len({line.split()[0] for line in log.read_text().splitlines()}) == 1  # built once, served all
+    assert all(a[1] <= b[0] for a, b in zip(runs, runs[1:], strict=False))  # never two at once on the GPU
+
+
+def test_connecting_keeps_the_callers_sigterm_handler(monkeypatch):
+    """``ray.init`` installs a SIGTERM handler that exits at once; the CLI's (cancel, save what
+    finished, exit 130) must survive connecting."""
+    import signal
+
+    from storyboard_app.generation import ray_executor
+
+    def fake_init(**kwargs):  # noqa: ANN003, ANN202 - what ray.init does to the driver's SIGTERM
+        signal.signal(signal.SIGTERM, lambda *a: os._exit(1))
+
+    def ours(*args):  # noqa: ANN002, ANN202
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, ours)
+    try:
+        monkeypatch.setattr(ray, "is_initialized", lambda: False)
+        monkeypatch.setattr(ray, "init", lambda address=None, **kw: fake_init(**kw))
+        monkeypatch.delenv("RAY_ADDRESS", raising=False)
+        assert ray_executor.connect(None) is True
+        assert signal.getsignal(signal.SIGTERM) is ours
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def test_an_unreachable_cluster_is_a_clear_error_naming_the_address_or_falls_back(ray_cluster):
