@@ -283,6 +283,7 @@ class RayExecutor:
     CANCEL_GRACE = 2.0  # seconds a generator gets to stop cooperatively before its actor is killed
     POLL_INTERVAL = 0.25  # seconds between progress polls of a running job
     MAX_ATTEMPTS = 2  # a job whose actor dies is retried once, on another actor
+    RESOURCES_TTL = 5.0  # seconds between reads of the cluster's size
 
     def __init__(self, on_event: EventCallback, address: str | None = None, **init_kwargs: Any):
         import ray
@@ -295,6 +296,8 @@ class RayExecutor:
         self._queue: list[Job] = []
         self._pools: dict[str, _Pool] = {}
         self._attempts: dict[str, int] = {}
+        self._resources: dict[str, float] | None = None
+        self._resources_at = 0.0
         self._wake = threading.Event()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="ray-scheduler", daemon=True)
@@ -515,15 +518,33 @@ class RayExecutor:
             self._ray.kill(actor.handle, no_restart=True)
 
     # --- dispatch ---
+    def _capacity(self, gpu: bool) -> int:
+        """How many actors of a kind the cluster holds now (re-read at most every few seconds, so
+        nodes an autoscaler adds are used)."""
+        now = time.monotonic()
+        if self._resources is None or now - self._resources_at > self.RESOURCES_TTL:
+            self._resources, self._resources_at = self._ray.cluster_resources(), now
+        return int(self._resources.get("GPU" if gpu else "CPU", 0))
+
     def _pool_for(self, job: Job) -> _Pool:
         key = job.generator_spec + "|" + json.dumps(job.request.settings, sort_keys=True, default=str)
         pool = self._pools.get(key)
         if pool is None:
-            resources = self._ray.cluster_resources()
-            kind = "GPU" if job.gpu else "CPU"
-            pool = _Pool(key, job.generator_spec, job.gpu, int(resources.get(kind, 0)))
+            pool = _Pool(key, job.generator_spec, job.gpu, 0)
             self._pools[key] = pool
+        pool.capacity = self._capacity(job.gpu)
         return pool
+
+    def _make_room(self, pool: _Pool) -> None:
+        """Idle actors keep their resources; when they fill the cluster, stop one idle actor of
+        another pool of the same kind so this pool's actor can start (never a busy one)."""
+        same_kind = [a for p in self._pools.values() if p.gpu == pool.gpu for a in p.actors]
+        if len(same_kind) < pool.capacity:
+            return
+        victim = next((a for a in same_kind if a.pool is not pool and a.job is None), None)
+        if victim is not None:
+            victim.pool.actors.remove(victim)
+            self._kill(victim)
 
     def _dispatch(self) -> None:
         with self._lock:
@@ -539,6 +560,7 @@ class RayExecutor:
                     continue
                 actor = next((a for a in pool.actors if a.job is None), None)
                 if actor is None and len(pool.actors) < pool.capacity:
+                    self._make_room(pool)
                     actor = self._spawn(pool)
                 if actor is None:
                     continue
@@ -562,9 +584,8 @@ class RayExecutor:
                 self._emit(job)
 
     def _spawn(self, pool: _Pool) -> _Actor:
-        options: dict[str, Any] = {"num_cpus": 1}
-        if pool.gpu:
-            options["num_gpus"] = 1
+        # a GPU actor reserves its GPU only: CPU actors of other pools can never starve it of a CPU
+        options: dict[str, Any] = {"num_cpus": 0, "num_gpus": 1} if pool.gpu else {"num_cpus": 1}
         handle = _actor_class().options(**options).remote(pool.spec)
         actor = _Actor(handle, pool)
         pool.actors.append(actor)

@@ -173,6 +173,22 @@ def test_gpu_generators_get_one_actor_per_gpu_that_serves_every_shot(ray_cluster
     assert all(a[1] <= b[0] for a, b in zip(runs, runs[1:], strict=False))  # never two at once on the GPU
 
 
+def test_idle_actors_of_one_pool_make_room_for_another(ray_cluster, make_document, fake_generator):
+    """Two settings, two pools; the first pool's idle actors hold both CPUs until one is stopped."""
+    doc = make_document(["a", "b", "c", "d"], generator=fake_generator)
+    shots = doc.project.all_shots()
+    with ray_service(doc.paths.root) as service:
+        doc.project.generator_settings[fake_generator] = {"model": "one"}
+        first = service.start(service.plan(doc.project, shots[:2]))
+        assert first.wait(60)
+        doc.project.generator_settings[fake_generator] = {"model": "two"}
+        second = service.start(service.plan(doc.project, shots[2:]))
+        assert second.wait(60), "the second pool never got an actor"
+        sizes = sorted(len(p.actors) for p in service._executor._pools.values())
+    assert [o.outcome for o in first.results + second.results] == ["generated"] * 4
+    assert sum(sizes) <= 2  # never more actors than the cluster's CPUs
+
+
 def test_connecting_keeps_the_callers_sigterm_handler(monkeypatch):
     """``ray.init`` installs a SIGTERM handler that exits at once; the CLI's (cancel, save what
     finished, exit 130) must survive connecting."""
