@@ -104,7 +104,12 @@ def connect(address: str | None = None, **init_kwargs: Any) -> bool:
         try:
             ray.init(address=address, **init_kwargs)
         except (ConnectionError, TimeoutError, OSError) as exc:
-            raise RayUnavailable(f"cannot reach the Ray cluster at {named or 'auto'}: {exc}") from None
+            hint = ""
+            if named and _host_port(named) is not None:  # the port answered the probe, Ray did not
+                hint = ("; the port answers: check that client and cluster run the same Ray and Python "
+                        "versions and, on a cluster with token authentication, set RAY_AUTH_MODE=token "
+                        "and RAY_AUTH_TOKEN")
+            raise RayUnavailable(f"cannot reach the Ray cluster at {named or 'auto'}: {exc}{hint}") from None
         except ValueError as exc:  # e.g. ray:// without the client extra
             raise RayUnavailable(f"cannot use the Ray cluster at {named}: {exc}") from None
     return True
