@@ -21,7 +21,11 @@ ray = pytest.importorskip("ray")
 
 from storyboard_app.generation.executors import ExecutorChoice, executor_factory, resolve_choice  # noqa: E402
 from storyboard_app.generation.jobs import LocalProcessExecutor  # noqa: E402
-from storyboard_app.generation.ray_executor import RayExecutor, RayUnavailable  # noqa: E402
+from storyboard_app.generation.ray_executor import (  # noqa: E402
+    RayExecutor,
+    RayUnavailable,
+    _keeping_sigterm_handler,
+)
 from storyboard_app.generation.service import BatchEvent, GenerationService, generate_shots  # noqa: E402
 from storyboard_app.model import Document, TakeStatus  # noqa: E402
 
@@ -37,8 +41,9 @@ def ray_cluster():
     saved = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), str(HERE), saved) if p)
     # one *logical* GPU (no device needed): GPU generators get their num_gpus=1 actor pool
-    ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, log_to_driver=False,
-             configure_logging=False)
+    with _keeping_sigterm_handler():  # the rest of the suite keeps pytest's own SIGTERM handling
+        ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, log_to_driver=False,
+                 configure_logging=False)
     yield
     ray.shutdown()
     if saved is None:
