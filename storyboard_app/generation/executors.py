@@ -69,3 +69,26 @@ def executor_factory(choice: ExecutorChoice, warn: Callable[[str], None] | None 
         return RayExecutor(on_event, choice.address)
 
     return make
+
+
+def lazy_executor_factory(choice: ExecutorChoice, warn: Callable[[str], None] | None = None) -> ExecutorFactory:
+    """Like ``executor_factory``, but connects only when the service makes its executor, which it
+    does on its batch thread: the GUI's thread never waits for a cluster. An unreachable cluster
+    then falls back to local workers (``choice.fallback``, with ``warn``) or raises there, which the
+    service reports on the batch's shots."""
+    if choice.kind == "local":
+        return LocalProcessExecutor
+
+    def make(on_event: EventCallback) -> Executor:
+        from .ray_executor import RayExecutor, RayUnavailable
+
+        try:
+            return RayExecutor(on_event, choice.address)
+        except RayUnavailable as exc:
+            if not choice.fallback:
+                raise
+            if warn is not None:
+                warn(f"{exc}; running on local worker processes instead")
+            return LocalProcessExecutor(on_event)
+
+    return make
