@@ -17,7 +17,7 @@ $(VENV)/.installed-base: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
-	$(PIP) -e '.[dev,diffusers]' -c $(CONSTRAINTS)
+	$(PIP) -e '.[dev,diffusers,ray]' -c $(CONSTRAINTS)
 	touch $@ $(VENV)/.installed-base
 
 system-deps:

@@ -20,6 +20,7 @@ from .common import (
     progress_bar,
     select_shots,
 )
+from .executor_opts import add_executor_flags, generation_service
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--generator", help="generator id (default: the project's generator)")
     p.add_argument("--reroll", action="store_true", help="new random seeds (recorded on the takes)")
     p.add_argument("--jobs", type=int, help="parallel jobs for CPU generators (default: CPU count)")
+    add_executor_flags(p)
     add_wait_flag(p)
     p.set_defaults(func=cmd_generate)
 
@@ -47,6 +49,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     document = open_document_for_writing(args.project, wait=args.wait)
     shots = select_shots(document.project, args.shots)
     before = _done_takes(document)
+    service = generation_service(args, document.paths.root)  # None: the default local service
     try:
         with progress_bar() as progress:
             task = progress.add_task("generating", total=len(shots), status="")
@@ -61,7 +64,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
                                 status=f"shot {event.shot_number}: {event.message}"[:60])
 
             report = generate_shots(document, shots, generator_id=args.generator, reroll=args.reroll,
-                                    jobs=args.jobs, on_event=on_event)
+                                    jobs=args.jobs, on_event=on_event, service=service)
             progress.update(task, completed=len(shots), status="")
     except UnknownGenerator as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
@@ -69,6 +72,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         saved = _save_finished(document, before)
         console_err.print(f"interrupted: {saved} finished take(s) saved", highlight=False)
         return EXIT_INTERRUPTED
+    finally:
+        if service is not None:
+            service.shutdown()
     unreported = unreported_shots(shots, concluded)
     failed = list(report.failed) + unreported
     console.print(report.summary() + (f", {len(unreported)} without a result" if unreported else "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from .common import (
     open_document_for_writing,
     progress_bar,
 )
+from .executor_opts import add_executor_flags, generation_service
 from .project_cmds import parse_size
 
 
@@ -39,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dialogue-overflow", choices=["fit", "trim", "run-over"], default="fit",
                    help="dialogue longer than its shot: fit (lengthen the shot in the export; the "
                         "default), trim (cut the line at the cut) or run-over (play it over the next shot)")
+    add_executor_flags(p)
     add_wait_flag(p)
     p.set_defaults(func=cmd_render)
 
@@ -63,8 +66,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     burnins = BurnIns.none() if args.no_burnins else BurnIns(slate=not args.no_slate)
     options = ExportOptions(preset=args.preset, width=width, height=height, fps=args.fps, burnins=burnins,
                             music=music, soft_subtitles=args.soft_subtitles)
+    service = generation_service(args, document.paths.root)  # None: the default local service
     started = time.monotonic()
-    with progress_bar() as progress:
+    with progress_bar() as progress, _shutting_down(service):
         tasks = {stage: progress.add_task(stage, total=1000, status="") for stage in STAGES}
 
         def on_progress(stage: str, fraction: float, message: str) -> None:
@@ -72,7 +76,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
         try:
             report = render_animatic(document, output, options=options, progress=on_progress, jobs=args.jobs,
-                                     dialogue_overflow=args.dialogue_overflow)
+                                     dialogue_overflow=args.dialogue_overflow, generation_service=service)
         except DiskFullError as exc:
             raise CliError(f"{exc}; {_save_after_failure(document)}") from None
         for task in tasks.values():
@@ -105,3 +109,13 @@ def _save_after_failure(document) -> str:  # noqa: ANN001
     except OSError as exc:
         return f"the project could NOT be saved ({exc.strerror or exc}): generated takes are not recorded"
     return "the project was saved (the takes generated before the failure are kept)"
+
+
+@contextlib.contextmanager
+def _shutting_down(service):  # noqa: ANN001, ANN202
+    """Shut a command's own generation service down however the command ends."""
+    try:
+        yield
+    finally:
+        if service is not None:
+            service.shutdown()

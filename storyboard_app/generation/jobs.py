@@ -1,8 +1,8 @@
 """Generation jobs and the executors that run them.
 
 ``Executor`` is the interface callers use (submit, cancel, shutdown); ``LocalProcessExecutor`` runs
-jobs in long-lived worker processes on this machine, and a distributed backend (Ray) can
-implement the same interface later without changing any caller.
+jobs in long-lived worker processes on this machine; ``ray_executor.RayExecutor`` implements the
+same interface on a Ray cluster without changing any caller.
 
 Why processes: a generator may crash (a segfault in a native library), hang, or hold a GPU; in a
 worker process none of that can take down the caller (the GUI), and a cancel or timeout can

@@ -8,12 +8,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..model import Document, Shot
 from .export import ExportOptions, export_mp4
 from .interchange import PlacedVoice
 from .subtitles import place_dialogue
 from .timeline import build_timeline
+
+if TYPE_CHECKING:
+    from ..generation.service import GenerationService
 
 #: progress(stage, fraction, message)
 StageProgress = Callable[[str, float, str], None]
@@ -66,6 +70,7 @@ def render_animatic(
     generate: bool = True,
     jobs: int | None = None,
     dialogue_overflow: str = DEFAULT_DIALOGUE_OVERFLOW,
+    generation_service: GenerationService | None = None,
 ) -> ExportReport:
     from ..generation.service import generate_shots
     from ..media.ffmpeg import Cancelled
@@ -91,7 +96,8 @@ def render_animatic(
                 done.add(event.shot_id)
             report_stage("generate", len(done) / max(len(shots), 1), f"shot {event.shot_number}: {event.message}")
 
-        gen = generate_shots(document, shots, on_event=on_event, cancelled=cancelled, jobs=jobs)
+        gen = generate_shots(document, shots, on_event=on_event, cancelled=cancelled, jobs=jobs,
+                           service=generation_service)
         if cancelled is not None and cancelled():
             raise Cancelled("render cancelled")
         generated, cached, failed = gen.generated, gen.cached + gen.up_to_date, len(gen.failed)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..generation.executors import ExecutorChoice
 from ..media.imports import MediaImportError, import_media
 from ..model import Document, Project, ProjectError, Sequence, Take, TakeStatus, new_id
 from ..model.bundle import bundle_path_for, recovery_available
@@ -195,6 +196,8 @@ class MainWindow(QMainWindow):
         self.act_generate_scene = action("Generate s&cene", lambda: self.generate("scene"))
         self.act_generate_all = action("Generate &all", lambda: self.generate("all"), "Ctrl+Shift+G", "generate_all")
         self.act_generate_changed = action("Generate only &changed", lambda: self.generate("changed"))
+        self.act_executor = action("Run generators &on…", lambda: self.choose_executor(),
+                                   tip="local worker processes, or a Ray cluster (address)")
         self.act_play = action("&Play / pause", lambda: self.player.toggle(), None, "play",
                                "Play the animatic from the playhead (Space)")
         self.act_export = action("&Animatic (MP4)…", self.export_dialog, "Ctrl+E", "export", "Export the animatic")
@@ -232,6 +235,8 @@ class MainWindow(QMainWindow):
         for act in (self.act_generate_selected, self.act_new_take, self.act_generate_scene, self.act_generate_all,
                     self.act_generate_changed):
             gen_menu.addAction(act)
+        gen_menu.addSeparator()
+        gen_menu.addAction(self.act_executor)
         self.view_menu = menu.addMenu("&View")
         for act in (self.act_zoom_in, self.act_zoom_out):
             self.view_menu.addAction(act)
@@ -332,6 +337,8 @@ class MainWindow(QMainWindow):
         self.generation.generator_id = self.generator_combo.currentData()
         self.generation.updated.connect(self._queue_updated)
         self.generation.up_to_date.connect(self._shots_up_to_date)
+        self.generation.set_executor_choice(self._executor_preference())
+        self.generation.batch_finished.connect(self._executor_note)
         self.queue_panel = QueuePanel(self.generation)
         self.player = Player(self.session, self.viewer, self)
         if not self.act_overlay.isChecked():
@@ -724,6 +731,31 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Shot {numbers}: seed locked, a new take would look the same — "
                                          "unlock the seed in the Shot inspector to vary it", 8000)
         return self.generation.generate(free, reroll=True) if free else 0
+
+    def _executor_preference(self) -> ExecutorChoice:
+        """Preference "Run generators on…": a Ray address (auto, HOST:PORT, ray://HOST:PORT) or
+        empty for local worker processes. The GUI falls back to local workers, with a message,
+        when the cluster cannot be reached."""
+        address = str(self.settings.value("generation/ray_address", "") or "").strip()
+        return ExecutorChoice("ray", address, fallback=True) if address else ExecutorChoice()
+
+    def choose_executor(self, address: str | None = None) -> None:
+        """Ask for (or set) the Ray address; empty means local worker processes."""
+        if address is None:
+            current = str(self.settings.value("generation/ray_address", "") or "")
+            address, ok = QInputDialog.getText(
+                self, "Run generators on", "Ray cluster address (auto, HOST:PORT or ray://HOST:PORT);\n"
+                "empty: worker processes on this computer", text=current)
+            if not ok:
+                return
+        self.settings.setValue("generation/ray_address", address.strip())
+        self.generation.set_executor_choice(self._executor_preference())
+        where = f"the Ray cluster at {address.strip()}" if address.strip() else "local worker processes"
+        self.statusBar().showMessage(f"Generators run on {where} from the next batch", 6000)
+
+    def _executor_note(self) -> None:
+        if self.generation.executor_note:
+            self.statusBar().showMessage(self.generation.executor_note, 15000)
 
     def _shots_up_to_date(self, shot_ids: list) -> None:
         numbers = []

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..generation.executors import ExecutorChoice, lazy_executor_factory
 from ..generation.service import BatchEvent, BatchHandle, GenerationService
 from ..model.commands import CommandError, record_take
 from .session import ProjectSession
@@ -82,17 +83,34 @@ class GenerationController(QObject):
         self._batch_of: dict[int, str] = {}  # id(BatchHandle) → merge key of its undo step
         self._recorded: dict[str, int] = {}  # merge key → takes folded into its current step
         self._service: GenerationService | None = None
+        #: where generators run (preference "Generate → Run on…"); the GUI always falls back to
+        #: local workers when a Ray cluster cannot be reached, and says so in ``executor_note``
+        self.executor_choice = ExecutorChoice()
+        self.executor_note = ""
+        self._executor_changed = False
         self._event.connect(self._on_event)
 
     def service(self) -> GenerationService:
         """The project's long-lived service (made on first use, remade if the bundle moved)."""
         root = self.session.document.paths.root
-        if self._service is not None and self._service.paths.root != root:
+        stale = self._executor_changed and self._service is not None and not self._service.busy
+        if self._service is not None and (self._service.paths.root != root or stale):
             self._service.shutdown()
             self._service = None
         if self._service is None:
-            self._service = GenerationService(root)
+            self._executor_changed = False
+            factory = lazy_executor_factory(self.executor_choice, self._executor_warning)
+            self._service = GenerationService(root, executor_factory=factory)
         return self._service
+
+    def set_executor_choice(self, choice: ExecutorChoice) -> None:
+        """Use ``choice`` from the next batch on (a running batch finishes where it started)."""
+        self.executor_choice = choice
+        self.executor_note = ""
+        self._executor_changed = True  # the service is remade once no batch runs on it
+
+    def _executor_warning(self, message: str) -> None:
+        self.executor_note = message  # read by the main window after the batch
 
     @property
     def running(self) -> bool:
