@@ -141,8 +141,12 @@ def animate_still(
     crf: int = 23,
     cancelled: CancelCheck | None = None,
     timeout: float | None = 600,
+    post_filter: str = "",
 ) -> Path:
-    """Write an H.264 yuv420p MP4 of exactly ``frames`` frames: ``image`` with the camera move."""
+    """Write an H.264 yuv420p MP4 of exactly ``frames`` frames: ``image`` with the camera move.
+
+    ``post_filter`` is an ffmpeg filter applied to every moved frame (a style's film grain).
+    """
     image, output = Path(image), Path(output)
     if src_size is None:
         from PIL import Image
@@ -153,7 +157,7 @@ def animate_still(
         move, strength, src_w=src_size[0], src_h=src_size[1], width=width, height=height,
         frames=frames, fps=fps, seed=seed,
     )
-    graph = f"format=yuv420p,loop=loop={max(frames - 1, 0)}:size=1:start=0,setpts=N/{fps}/TB,{chain},setsar=1,format=yuv420p"
+    graph = f"format=yuv420p,loop=loop={max(frames - 1, 0)}:size=1:start=0,setpts=N/{fps}/TB,{chain}{',' + post_filter if post_filter else ''},setsar=1,format=yuv420p"
     run_ffmpeg(
         [
             "-y", "-threads", "1", "-filter_threads", "1",

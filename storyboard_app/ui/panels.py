@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import secrets
 from pathlib import Path
 
@@ -25,26 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..assets import resource
 from ..media.imports import MediaImportError, import_media
-from ..model import Character, Ref, SetField, Style, VoiceSettings, new_id
+from ..model import Character, Ref, SetField, VoiceSettings, new_id
 from ..model.commands import InsertCharacter, InsertStyle, remove_character
+from ..model.style_presets import builtin_styles
 from .session import ProjectSession
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
-PRESETS_DIR = resource("styles", "presets")  # importlib.resources: also found in a wheel
-
-
-def builtin_styles() -> list[Style]:
-    """Style presets shipped in resources/styles/presets/*.json."""
-    styles = []
-    for path in sorted((p for p in PRESETS_DIR.iterdir() if p.name.endswith(".json")), key=lambda p: p.name):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        stem = path.name.removesuffix(".json")
-        styles.append(Style(id=f"preset_{stem}", name=data["name"], prompt_suffix=data.get("prompt_suffix", ""),
-                            negative_prompt=data.get("negative_prompt", ""), palette=list(data.get("palette", [])),
-                            generator_params=dict(data.get("generator_params", {}))))
-    return styles
 
 
 PREVIEW_SIZE = (96, 128)
