@@ -119,7 +119,7 @@ def cmd_style_test(args: argparse.Namespace) -> int:
             compare_ids, _ = resolve_styles(project, args.compare.split(","))
         except KeyError as exc:
             raise CliError(f"--compare: {exc.args[0]}", EXIT_USAGE) from None
-        stray = [project.style(s).name for s in compare_ids if s not in style_ids]
+        stray = [s.removeprefix("preset_") for s in compare_ids if s not in style_ids]
         if stray:
             raise CliError(f"--compare: {', '.join(stray)} is not in --styles", EXIT_USAGE)
     else:
