@@ -9,6 +9,7 @@ generation service (cached like any take, nothing selected), then writes ``NAME-
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import time
 from pathlib import Path
@@ -169,7 +170,7 @@ def cmd_style_test(args: argparse.Namespace) -> int:
     console.print(f"wrote {pdf}", markup=False, soft_wrap=True)
     if not args.no_video:
         video = out / f"{stem}-compare.mp4"
-        write_comparison(document, test, compare_ids, cells, video)
+        write_comparison(document, test, compare_ids, cells, video, jobs=args.jobs or os.cpu_count() or 1)
         console.print(f"wrote {video} ({', '.join(project.style(s).name for s in compare_ids)})", markup=False, soft_wrap=True)
     console.print(f"all done in {time.monotonic() - started:.1f} s", markup=False, soft_wrap=True)
     return EXIT_FAILURE if not report.ok else EXIT_OK

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def style_project(project: Project, test: StyleTest, style_id: str,
 
 def write_comparison(document: Document, test: StyleTest, style_ids: list[str],
                      cells: dict[tuple[str, str], Take | None], output: Path | str,
-                     progress: Callable[[float, str], None] | None = None) -> CompareLayout:
+                     progress: Callable[[float, str], None] | None = None, jobs: int = 1) -> CompareLayout:
     """Write the tiled MP4 for ``style_ids`` (2-4, in the tile order: left-right, top-bottom)."""
     project = document.project
     layout = compare_layout(project, len(style_ids))
@@ -89,13 +90,21 @@ def write_comparison(document: Document, test: StyleTest, style_ids: list[str],
                             burnins=BurnIns(shot_label=True, timecode=False, subtitles=True, previz_label=False,
                                             slate=False, caption=False))
     with tempfile.TemporaryDirectory(prefix="storyboard-compare-") as work:
-        parts = []
-        for i, style_id in enumerate(style_ids):
-            report(i / (len(style_ids) + 1), f"animatic in {project.style(style_id).name}")
-            view = Document(style_project(project, test, style_id, cells), document.bundle)
-            part = Path(work) / f"style{i}.mp4"
-            render_animatic(view, part, options=options, generate=False)
-            parts.append(part)
+        parts = [Path(work) / f"style{i}.mp4" for i in range(len(style_ids))]
+        finished: list[str] = []
+
+        def render(i: int) -> None:
+            view = Document(style_project(project, test, style_ids[i], cells), document.bundle)
+            render_animatic(view, parts[i], options=options, generate=False)
+            finished.append(style_ids[i])
+            report(len(finished) / (len(style_ids) + 1), f"animatic in {project.style(style_ids[i]).name}")
+
+        # the first export synthesizes the voiceover into the bundle's voice cache; the others
+        # (same lines) then only read it, so they can run side by side: the frame composer
+        # releases the GIL in numpy and in its ffmpeg pipe, so ``jobs`` exports use ``jobs`` cores
+        render(0)
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            list(pool.map(render, range(1, len(style_ids))))
         labels = Path(work) / "labels.png"
         _label_image(layout, [project.style(s).name for s in style_ids]).save(labels)
         report(len(style_ids) / (len(style_ids) + 1), "tiling")
