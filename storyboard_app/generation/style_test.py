@@ -204,10 +204,17 @@ def _count(report: StyleTestReport, document: Document, style_id: str, number: s
             report.failed.append((number, style_id, error))
 
 
-def record_cell(document: Document, shot_id: str, style_id: str, take: Take) -> None:
-    """Add a style-test take to its shot, tagged with its style and not selected."""
+def cell_command(project: Project, shot_id: str, style_id: str, take: Take) -> InsertTake | None:
+    """The command that adds a style-test take to its shot, tagged with its style and not
+    selected (None when the shot was deleted meanwhile)."""
     try:
-        shot = document.project.shot(shot_id)
+        shot = project.shot(shot_id)
     except KeyError:
-        return
-    document.apply(InsertTake(shot_id, len(shot.takes), replace(take, style_id=style_id), "Style test take"))
+        return None
+    return InsertTake(shot_id, len(shot.takes), replace(take, style_id=style_id), "Style test take")
+
+
+def record_cell(document: Document, shot_id: str, style_id: str, take: Take) -> None:
+    command = cell_command(document.project, shot_id, style_id, take)
+    if command is not None:
+        document.apply(command)

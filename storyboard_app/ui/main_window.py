@@ -216,6 +216,8 @@ class MainWindow(QMainWindow):
         for act in (self.act_generate_selected, self.act_new_take, self.act_generate_scene, self.act_generate_all,
                     self.act_generate_changed):
             gen_menu.addAction(act)
+        gen_menu.addSeparator()  # issue 18: compare looks and adopt one
+        self.act_style_test = gen_menu.addAction("&Style test…", self.open_style_test)
         self.view_menu = menu.addMenu("&View")
         for act in (self.act_zoom_in, self.act_zoom_out):
             self.view_menu.addAction(act)
@@ -363,6 +365,11 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
         self._queue_updated()
+
+    def open_style_test(self):  # noqa: ANN201 - StyleTestDialog
+        from .style_test_view import open_style_test
+
+        return open_style_test(self)
 
     def _overlay_toggled(self, on: bool) -> None:
         from .overlay import overlay_items
