@@ -18,6 +18,7 @@ from pathlib import Path
 from fpdf import FPDF
 from PIL import Image, ImageDraw
 
+from ..media.ffmpeg import FFmpegError, run_ffmpeg
 from ..model import BundlePaths, Project, Shot, StyleTest, Take
 from .burnins import font
 from .deck_fonts import find_deck_fonts
@@ -73,15 +74,41 @@ def grid_frames(project: Project, bundle: Path | str, test: StyleTest,
         shot = project.shot(key[0])
         take = cells.get(key)
         if take is None:
-            picture = placeholder(shot, project.width, project.height)
-        else:
+            return placeholder(shot, project.width, project.height).resize(tile, Image.Resampling.LANCZOS)
+        picture = _tile_frame(paths, shot, take, project.fps, tile)
+        if picture is None:  # not a clip we can seek in (a still, a damaged file): the slow path
             picture = shot_frame(project, paths, dataclasses.replace(shot, selected_take_id=take.id))
-        return picture.resize(tile, Image.Resampling.LANCZOS)
+            picture = picture.resize(tile, Image.Resampling.LANCZOS)
+        return picture
 
     keys = [(shot.id, sid) for shot in shots for sid, _ in styles]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         frames = dict(zip(keys, pool.map(grab, keys), strict=True))
     return GridFrames(shots, styles, frames, frozenset(test.favourites))
+
+
+def _tile_frame(paths: BundlePaths, shot: Shot, take: Take, fps: int, tile: tuple[int, int]) -> Image.Image | None:
+    """The take's middle frame at tile size in ONE ffmpeg run: the seek time comes from what was
+    recorded for the take (no probe), and ffmpeg scales and cover-crops it (``stills._fit``'s
+    geometry) before it leaves the process. 84 cells: about 3x faster than a full-size grab."""
+    if take.media_path is None or not take.media_path.endswith((".mp4", ".mov", ".mkv", ".webm")):
+        return None
+    try:
+        media = paths.media_path(take.media_path)
+    except ValueError:
+        return None
+    frames = take.frames or shot.duration
+    at = min(shot.duration // 2, max(frames - 1, 0)) / fps
+    w, h = tile
+    try:
+        raw = run_ffmpeg(["-ss", f"{at:.4f}", "-i", str(media), "-frames:v", "1", "-an",
+                          "-vf", f"scale={w}:{h}:force_original_aspect_ratio=increase:flags=area,crop={w}:{h}",
+                          "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], timeout=60, what="grid frame")
+    except FFmpegError:
+        return None
+    if len(raw) < w * h * 3:
+        return None
+    return Image.frombytes("RGB", (w, h), raw[: w * h * 3])
 
 
 def _fit_text(draw: ImageDraw.ImageDraw, text: str, size: int, width: int, bold: bool = False) -> tuple[str, object]:
