@@ -77,6 +77,16 @@ def style_project(project: Project, test: StyleTest, style_id: str,
     return copy_
 
 
+def render_style_animatic(document: Document, test: StyleTest, style_id: str,
+                          cells: dict[tuple[str, str], Take | None], output: Path | str,
+                          options: ExportOptions | None = None) -> Path:
+    """One column of the test as an animatic (the test's shots in that style, with temp VO):
+    what the app plays for "Play column", and one tile of the comparison."""
+    view = Document(style_project(document.project, test, style_id, cells), document.bundle)
+    render_animatic(view, output, options=options, generate=False)
+    return Path(output)
+
+
 def write_comparison(document: Document, test: StyleTest, style_ids: list[str],
                      cells: dict[tuple[str, str], Take | None], output: Path | str,
                      progress: Callable[[float, str], None] | None = None, jobs: int = 1) -> CompareLayout:
@@ -94,8 +104,7 @@ def write_comparison(document: Document, test: StyleTest, style_ids: list[str],
         finished: list[str] = []
 
         def render(i: int) -> None:
-            view = Document(style_project(project, test, style_ids[i], cells), document.bundle)
-            render_animatic(view, parts[i], options=options, generate=False)
+            render_style_animatic(document, test, style_ids[i], cells, parts[i], options)
             finished.append(style_ids[i])
             report(len(finished) / (len(style_ids) + 1), f"animatic in {project.style(style_ids[i]).name}")
 

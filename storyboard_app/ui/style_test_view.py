@@ -57,6 +57,7 @@ class StyleTestDialog(QDialog):
 
     _event = Signal(str, object)  # style id, BatchEvent (from a batch thread)
     grid_ready = Signal()
+    column_rendered = Signal(str)  # the animatic file of a column, before it plays
 
     def __init__(self, window, parent: QWidget | None = None):  # noqa: ANN001 - MainWindow
         super().__init__(parent or window)
@@ -92,6 +93,10 @@ class StyleTestDialog(QDialog):
         self.favourite_button.clicked.connect(self.toggle_favourite)
         self.adopt_button = QPushButton("Adopt this style")
         self.adopt_button.clicked.connect(self.adopt_current)
+        self.play_button = QPushButton("▶ Play column")
+        self.play_button.setToolTip("Render this style's column as an animatic (with temp voiceover) and play it")
+        self.play_button.clicked.connect(self.play_column)
+        self._play: Worker | None = None
         self.enlarge_button = QPushButton("Enlarge")
         self.enlarge_button.clicked.connect(lambda: self.enlarge(self.table.currentRow(), self.table.currentColumn()))
 
@@ -106,7 +111,7 @@ class StyleTestDialog(QDialog):
         left = QWidget()
         left.setLayout(form)
         buttons = QHBoxLayout()
-        for button in (self.enlarge_button, self.favourite_button, self.adopt_button):
+        for button in (self.enlarge_button, self.play_button, self.favourite_button, self.adopt_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.status)
@@ -316,6 +321,38 @@ class StyleTestDialog(QDialog):
         dialog.show()
         self.enlarged = dialog
         return dialog
+
+    def play_column(self) -> bool:
+        """Render the current column as an animatic in the background, then play it in the
+        viewer (the window's player)."""
+        from ..model import Document
+        from ..render.service import render_animatic
+        from ..render.style_compare import style_project
+
+        style_id, test = self.current_style(), self.test
+        if style_id is None or test is None:
+            self.status.setText("Pick a cell or a column first")
+            return False
+        folder = self.session.document.paths.cache / "style-tests"
+        folder.mkdir(parents=True, exist_ok=True)
+        safe = "".join(c if c.isalnum() else "-" for c in f"{test.name}-{style_id}")
+        output = folder / f"{safe}.mp4"
+        # the copy is made here, on the UI thread; the worker only reads its own copy
+        view = Document(style_project(self.session.project, test, style_id, self.cells), self.session.document.bundle)
+        worker = Worker(lambda: render_animatic(view, output, generate=False).output)
+        worker.signals.finished.connect(self._play_rendered)
+        worker.signals.failed.connect(lambda msg: self.status.setText(f"Can't play the column: {msg}"))
+        self.status.setText(f"Rendering {self.session.project.style(style_id).name}…")
+        self._play = run_in_background(worker)
+        return True
+
+    @Slot(object)
+    def _play_rendered(self, path) -> None:  # noqa: ANN001 - Path
+        self.status.setText("Playing in the viewer")
+        self.column_rendered.emit(str(path))
+        player = getattr(self.window_, "player", None)
+        if player is not None:
+            player.play_take(path)
 
     def toggle_favourite(self) -> None:
         style_id, test = self.current_style(), self.test

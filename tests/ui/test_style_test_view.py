@@ -36,6 +36,12 @@ def test_style_test_view_runs_shows_the_grid_and_adopts_undoably(make_window, qt
     assert enlarged.windowTitle() == "Shot 2 — Noir"
     enlarged.close()
 
+    dialog.table.setCurrentCell(0, 1)
+    with qtbot.waitSignal(dialog.column_rendered, timeout=120000) as rendered:
+        assert dialog.play_column()
+    assert "preset-noir" in rendered.args[0] and Path(rendered.args[0]).stat().st_size > 0
+    assert window.player.mode == "take"  # the column's animatic plays in the viewer
+
     dialog.table.setCurrentCell(0, 2)
     dialog.toggle_favourite()
     assert project.style_test("looks").favourites == ["preset_watercolour"]
