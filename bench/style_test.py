@@ -78,6 +78,7 @@ def _cpu() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", default="1,2", help="comma-separated --jobs values to compare")
+    parser.add_argument("--keep", type=Path, help="copy the grids and videos here to look at them")
     args = parser.parse_args()
     assert len(builtin_styles()) >= 12
     values = [int(v) for v in args.jobs.split(",")]
@@ -94,6 +95,11 @@ def main() -> None:
                   f"load average at start {load:.2f}")
             print(f"           CPU {t['cpu']:.1f} s in all processes -> on an idle machine with "
                   f"{min(jobs, os.cpu_count() or 1)} core(s) at least {t['cpu'] / min(jobs, os.cpu_count() or 1):.1f} s")
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            for item in Path(tmp).iterdir():
+                if item.is_file():
+                    shutil.copy2(item, args.keep / item.name)
     if 1 in results:
         for jobs, t in results.items():
             if jobs != 1:

@@ -86,7 +86,7 @@ def test_style_parameters_reach_only_their_generator():
 
 
 def test_grain_is_an_ffmpeg_filter_not_per_frame_python():
-    assert grain_filter({"grain": 14}, 3).startswith("noise=alls=14")
+    assert grain_filter({"grain": 14}, 3).startswith("noise=c0s=14:c0f=t+u")
     assert grain_filter({}) == ""
 
 
