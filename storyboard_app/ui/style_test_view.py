@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..generation.registry import DEFAULT_GENERATOR, generator_spec, load_generator_class
 from ..generation.service import BatchEvent, BatchHandle
 from ..generation.style_test import (
     cell_command,
@@ -220,6 +222,15 @@ class StyleTestDialog(QDialog):
         service = self.window_.generation.service()
         plans = plan_style_test(project, session.document.paths.root, test, service=service)
         todo = sum(1 for planned in plans.values() for p in planned if p.action != "up_to_date")
+        caps = load_generator_class(generator_spec(project.generator or DEFAULT_GENERATOR)).capabilities
+        if todo and (caps.remote or caps.needs_gpu):  # time or money: ask before it starts
+            answer = self.window_.ask(
+                "Start the style test?",
+                f"{n_shots} shots x {n_styles} styles: {todo} clips to make, about {seconds / 60:.0f} min, "
+                f"cost {cost}.", QMessageBox.Ok | QMessageBox.Cancel)
+            if answer != QMessageBox.Ok:
+                self.status.setText("Style test not started")
+                return 0
         self.status.setText(f"{n_shots} shots x {n_styles} styles: {todo} to make, about {seconds:.0f} s, "
                             f"cost {cost}")
         self._pending = sum(len(planned) for planned in plans.values())  # outcomes still to handle here

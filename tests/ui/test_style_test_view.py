@@ -55,3 +55,27 @@ def test_style_test_view_runs_shows_the_grid_and_adopts_undoably(make_window, qt
     qtbot.waitSignal(dialog.grid_ready, timeout=30000, raising=False).wait()  # the refresh's frame grab ends
     assert project.style_id == "st" and all(s.selected_take_id is None for s in project.all_shots())
     dialog.close()
+
+
+def test_a_gpu_style_test_asks_with_shots_styles_time_and_cost_before_it_starts(make_window, answers,
+                                                                                 tmp_path) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from storyboard_app.generation.registry import register_generator, unregister_generator
+
+    register_generator("fakegpu", "fake_generators:FakeGpuGenerator")
+    try:
+        project = make_project(["a street", "a key"], frames=6)
+        project.generator = "fakegpu"
+        root = tmp_path / "p.sbproj"
+        Document(project, root).save()
+        window = make_window(Document.open(root))
+        window.act_style_test.trigger()
+        dialog = window.style_test_dialog
+        dialog.set_styles(["preset_noir", "st"])
+        answers.queue.append(QMessageBox.Cancel)
+        assert dialog.run_test() == 0 and answers.asked == ["Start the style test?"]
+        assert not dialog.handles and "not started" in dialog.status.text()
+        dialog.close()
+    finally:
+        unregister_generator("fakegpu")
