@@ -79,3 +79,25 @@ def test_a_gpu_style_test_asks_with_shots_styles_time_and_cost_before_it_starts(
         dialog.close()
     finally:
         unregister_generator("fakegpu")
+
+
+def test_styles_panel_duplicates_exports_and_imports_styles(make_window, tmp_path) -> None:
+    window = make_window()
+    panel = window.styles
+    names = [panel.list.item(i).text() for i in range(panel.list.count())]
+    panel.list.setCurrentRow(next(i for i, n in enumerate(names) if "Watercolour" in n))
+    assert panel.duplicate_selected()
+    project = window.session.project
+    assert project.styles[-1].name == "Watercolour copy" and project.styles[-1].generator_params["sketch"]
+    path = panel.export_selected(tmp_path / "wc.json")
+    assert path is not None and '"Watercolour"' in path.read_text()
+    assert panel.import_file(path)
+    assert [s.name for s in project.styles][-2:] == ["Watercolour copy", "Watercolour"]
+    window.session.undo()
+    assert [s.name for s in project.styles][-1] == "Watercolour copy"
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"name": ""}')
+    messages = []
+    window.session.message.connect(messages.append)
+    assert not panel.import_file(bad)
+    assert messages and "bad.json: field 'name'" in messages[-1]
