@@ -9,6 +9,8 @@ for the grid run in a ``Worker``. Favourites and "Adopt this style" are undoable
 
 from __future__ import annotations
 
+import math
+
 from PIL import Image
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QIcon, QImage, QPixmap
@@ -69,6 +71,8 @@ class StyleTestDialog(QDialog):
         self.resize(1200, 760)
         self.handles: list[BatchHandle] = []
         self._pending = 0
+        self._runs = 0
+        self._merge_key = ""
         self.cells: dict = {}
         self.frames: dict = {}
         self._grab: Worker | None = None
@@ -234,6 +238,8 @@ class StyleTestDialog(QDialog):
         self.status.setText(f"{n_shots} shots x {n_styles} styles: {todo} to make, about {seconds:.0f} s, "
                             f"cost {cost}")
         self._pending = sum(len(planned) for planned in plans.values())  # outcomes still to handle here
+        self._runs += 1
+        self._merge_key = f"style-test:{test.name}:{self._runs}"
         self.handles = [service.start(planned, lambda e, sid=sid: self._event.emit(sid, e))
                         for sid, planned in plans.items()]
         self.run_button.setEnabled(False)
@@ -248,8 +254,8 @@ class StyleTestDialog(QDialog):
     def _on_event(self, style_id: str, event: BatchEvent) -> None:
         if event.outcome is not None and event.take is not None and event.take.status == TakeStatus.DONE:
             command = cell_command(self.session.project, event.shot_id, style_id, event.take)
-            if command is not None:
-                self.session.apply(command)
+            if command is not None:  # the run's takes fold into one undo step, like a batch's
+                self.session.apply(command, merge_key=self._merge_key, window=math.inf)
         if event.outcome is not None:
             self._pending -= 1
             if not self.running:

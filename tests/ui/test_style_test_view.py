@@ -27,6 +27,8 @@ def test_style_test_view_runs_shows_the_grid_and_adopts_undoably(make_window, qt
     takes = [t for s in project.all_shots() for t in s.takes]
     assert len(takes) == 6 and all(t.status == TakeStatus.DONE and t.style_id for t in takes)
     assert all(s.selected_take_id is None for s in project.all_shots())  # nothing selected automatically
+    labels = window.session.document.history.labels()[0]
+    assert labels.count("Style test take") == 1  # the run's six takes are one undo step
     assert (dialog.table.rowCount(), dialog.table.columnCount()) == (2, 3)
     headers = [dialog.table.horizontalHeaderItem(c).text() for c in range(3)]
     assert headers == ["Ink", "Noir", "Watercolour"]  # in the order of the styles list
