@@ -27,7 +27,8 @@ class SketchGenerator:
     id = "sketch"
     #: 2: camera moves go the way they are named, no caption baked in, looks from descriptions,
     #: the scene heading's setting, OTS/POV staging — clips cached by version 1 are not reused
-    version = "2"
+    #: 3: styles change the look (lines, palette mapping, shading, paper, grain: stylize.py)
+    version = "3"
     label = "Sketch previz (built in)"
     capabilities = Capabilities(output="clip", supports_seed=True, needs_gpu=False)
     settings_schema: dict[str, Any] = {
@@ -44,6 +45,7 @@ class SketchGenerator:
         self, request: ShotRequest, output: Path, progress: ProgressCallback, cancel: CancelToken
     ) -> GenerationResult:
         from .painter import paint
+        from .stylize import grain_filter
 
         started = time.perf_counter()
         progress(0.05, "painting")
@@ -58,7 +60,7 @@ class SketchGenerator:
                 still, output, width=request.width, height=request.height, fps=request.fps,
                 frames=request.frames, move=request.camera_move, strength=request.camera_strength,
                 seed=request.seed, src_size=(sw, sh), crf=int(request.settings.get("crf", 23)),
-                cancelled=cancel.is_cancelled,
+                cancelled=cancel.is_cancelled, post_filter=grain_filter(request.settings, request.seed),
             )
         progress(1.0, "done")
         return GenerationResult(

@@ -28,6 +28,7 @@ from storyboard_app.generation.request import CharacterSpec, ShotRequest
 
 from .figure import Look, draw_figure, look_for
 from .scene import Scene, read_setting
+from .stylize import stylize
 
 SKIES = {
     "night": ((8, 12, 30), (28, 36, 70)),
@@ -103,6 +104,8 @@ def paint(request: ShotRequest, width: int, height: int) -> Image.Image:
     if palette:  # the style's palette tints the whole frame a little
         img = Image.blend(img, Image.new("RGB", img.size, palette[0]), 0.12)
     img = img.filter(ImageFilter.SMOOTH)
+    if request.settings:  # the style's look (line, palette, shading, texture): see stylize.py
+        img = stylize(img, request.settings, request.style_palette, request.seed)
     return img
 
 

@@ -170,11 +170,24 @@ def compose_negative_prompt(project: Project, shot: Shot) -> str:
 
 
 def generator_settings(project: Project, shot: Shot, generator_id: str) -> dict[str, Any]:
-    """Project settings for the generator, overridden by the effective style's parameters."""
+    """Project settings for the generator, overridden by the effective style's parameters.
+
+    A style's ``generator_params`` may hold plain keys (applied to every generator) and
+    per-generator sections keyed by a generator id (``{"sketch": {"lines": 0.9}}``): only the
+    section of ``generator_id`` applies, so a sketch look never reaches a diffusers pipeline.
+    """
+    from .registry import generator_specs
+
     settings = dict(project.generator_settings.get(generator_id, {}))
     style = project.effective_style(shot)
     if style is not None:
-        settings.update(style.generator_params)
+        known = set(generator_specs())
+        for key, value in style.generator_params.items():
+            if isinstance(value, dict) and (key in known or key == generator_id):
+                if key == generator_id:
+                    settings.update(value)
+            else:
+                settings[key] = value
     return settings
 
 

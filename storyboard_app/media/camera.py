@@ -141,8 +141,12 @@ def animate_still(
     crf: int = 23,
     cancelled: CancelCheck | None = None,
     timeout: float | None = 600,
+    post_filter: str = "",
 ) -> Path:
-    """Write an H.264 yuv420p MP4 of exactly ``frames`` frames: ``image`` with the camera move."""
+    """Write an H.264 yuv420p MP4 of exactly ``frames`` frames: ``image`` with the camera move.
+
+    ``post_filter`` is an ffmpeg filter applied to every moved frame (a style's film grain).
+    """
     image, output = Path(image), Path(output)
     if src_size is None:
         from PIL import Image
@@ -153,9 +157,11 @@ def animate_still(
         move, strength, src_w=src_size[0], src_h=src_size[1], width=width, height=height,
         frames=frames, fps=fps, seed=seed,
     )
-    # BT.709 values and tags, like the exported MP4 (the RGB still is converted once, before the loop)
+    # BT.709 values and tags, like the exported MP4 (the RGB still is converted once, before the loop);
+    # ``post_filter`` (a style's grain) runs after the move, on the moving picture
+    post = f",{post_filter}" if post_filter else ""
     graph = (f"{TO_BT709},format=yuv420p,loop=loop={max(frames - 1, 0)}:size=1:start=0,setpts=N/{fps}/TB,"
-             f"{chain},setsar=1,format=yuv420p,{BT709_TAG}")
+             f"{chain}{post},setsar=1,format=yuv420p,{BT709_TAG}")
     run_ffmpeg(
         [
             "-y", "-threads", "1", "-filter_threads", "1",

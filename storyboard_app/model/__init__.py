@@ -25,6 +25,7 @@ from .types import (
     Shot,
     ShotSize,
     Style,
+    StyleTest,
     Take,
     TakeStatus,
     Transition,
@@ -39,7 +40,7 @@ from .validation import Problem, ProjectError
 __all__ = [
     "SCHEMA_VERSION", "BundlePaths", "CameraMove", "Character", "Command", "CommandError",
     "Compound", "ConformMode", "DialogueLine", "Document", "EditRefused", "History", "Problem", "Project",
-    "ProjectError", "Ref", "RenderSettings", "Sequence", "SetField", "Shot", "ShotSize", "Style",
+    "ProjectError", "Ref", "RenderSettings", "Sequence", "SetField", "Shot", "ShotSize", "Style", "StyleTest",
     "Take", "TakeStatus", "Transition", "TransitionKind", "VoiceSettings", "bundle_path_for",
     "format_duration", "frames_to_timecode", "load_project", "new_id", "project_json",
     "save_project",

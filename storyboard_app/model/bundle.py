@@ -41,7 +41,7 @@ from .validation import (
     resolve_media_path,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUNDLE_SUFFIX = ".sbproj"
 PROJECT_FILE = "project.json"
 BACKUP_FILE = "project.json.bak"
@@ -56,6 +56,9 @@ UPGRADES: dict[int, Upgrade] = {
     # 2: the project gains ``notes`` (logline) and ``narrator_voice`` (the default voice); both
     # have defaults, so a schema-1 project needs no change beyond its version number.
     1: lambda data: data,
+    # 3: the project gains ``style_tests`` and a take gains ``style_id`` (issue 18); both default
+    # to empty, so a schema-2 project needs no change beyond its version number.
+    2: lambda data: data,
 }
 
 

@@ -150,6 +150,8 @@ class Take:
     frames: int | None = None  # video frames the file declared when it was made
     duration_s: float | None = None  # its duration in seconds
     size_bytes: int | None = None  # its size on disk
+    #: the style it was made in by a style test (schema 3); None for ordinary takes
+    style_id: str | None = None
 
 
 @dataclass
@@ -206,6 +208,21 @@ class RenderSettings:
 
 
 @dataclass
+class StyleTest:
+    """A named comparison of looks: these shots in these styles (schema 3).
+
+    The takes themselves live on the shots (tagged with ``Take.style_id``); the test only says
+    what to compare. Shots or styles deleted since are skipped where the test is used.
+    """
+
+    __pydantic_config__ = STRICT
+    name: str
+    shot_ids: list[str] = field(default_factory=list)
+    style_ids: list[str] = field(default_factory=list)
+    favourites: list[str] = field(default_factory=list)  # style ids the user starred
+
+
+@dataclass
 class Project:
     __pydantic_config__ = STRICT
     title: str = "Untitled"
@@ -225,6 +242,8 @@ class Project:
     #: the project's default voice: narrator lines speak with it and new characters start from
     #: it (schema 2)
     narrator_voice: VoiceSettings = field(default_factory=VoiceSettings)
+    #: named style tests (schema 3)
+    style_tests: list[StyleTest] = field(default_factory=list)
 
     # --- lookups (linear scans: projects hold hundreds of shots, not millions) ---
     def all_shots(self) -> list[Shot]:
@@ -263,6 +282,12 @@ class Project:
             if st.id == style_id:
                 return st
         raise KeyError(f"no style with id {style_id!r}")
+
+    def style_test(self, name: str) -> StyleTest:
+        for test in self.style_tests:
+            if test.name == name:
+                return test
+        raise KeyError(f"no style test named {name!r}")
 
     def effective_style(self, shot: Shot) -> Style | None:
         """The shot's style override, else the project style, else none."""

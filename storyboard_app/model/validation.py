@@ -231,6 +231,14 @@ def semantic_problems(project: Project, file: str, bundle: Path | None = None) -
             if not _HEX_COLOUR.match(colour):
                 add(f"$.styles[{si}].palette[{pi}]", f"expected a colour like '#a0b0c0' (got {colour!r})")
 
+    test_names: set[str] = set()
+    for ti, test in enumerate(project.style_tests):  # dangling shot/style ids are skipped where used
+        if not test.name.strip():
+            add(f"$.style_tests[{ti}].name", "a style test needs a name")
+        elif test.name in test_names:
+            add(f"$.style_tests[{ti}].name", f"two style tests are named {test.name!r}")
+        test_names.add(test.name)
+
     if project.render.dialogue_gap_frames < 0:
         add("$.render.dialogue_gap_frames", "must not be negative")
     if project.render.dialogue_lead_frames < 0:

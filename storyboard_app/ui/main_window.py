@@ -237,6 +237,7 @@ class MainWindow(QMainWindow):
             gen_menu.addAction(act)
         gen_menu.addSeparator()
         gen_menu.addAction(self.act_executor)
+        self.act_style_test = gen_menu.addAction("&Style test…", self.open_style_test)  # issue 18
         self.view_menu = menu.addMenu("&View")
         for act in (self.act_zoom_in, self.act_zoom_out):
             self.view_menu.addAction(act)
@@ -386,6 +387,11 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
         self._queue_updated()
+
+    def open_style_test(self):  # noqa: ANN201 - StyleTestDialog
+        from .style_test_view import open_style_test
+
+        return open_style_test(self)
 
     def _overlay_toggled(self, on: bool) -> None:
         self.viewer.set_burnins(on)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import secrets
 from pathlib import Path
 
@@ -25,26 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..assets import resource
 from ..media.imports import MediaImportError, import_media
-from ..model import Character, Ref, SetField, Style, VoiceSettings, new_id
+from ..model import Character, Ref, SetField, VoiceSettings, new_id
 from ..model.commands import InsertCharacter, InsertStyle, remove_character
+from ..model.style_presets import builtin_styles
 from .session import ProjectSession
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
-PRESETS_DIR = resource("styles", "presets")  # importlib.resources: also found in a wheel
-
-
-def builtin_styles() -> list[Style]:
-    """Style presets shipped in resources/styles/presets/*.json."""
-    styles = []
-    for path in sorted((p for p in PRESETS_DIR.iterdir() if p.name.endswith(".json")), key=lambda p: p.name):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        stem = path.name.removesuffix(".json")
-        styles.append(Style(id=f"preset_{stem}", name=data["name"], prompt_suffix=data.get("prompt_suffix", ""),
-                            negative_prompt=data.get("negative_prompt", ""), palette=list(data.get("palette", [])),
-                            generator_params=dict(data.get("generator_params", {}))))
-    return styles
 
 
 PREVIEW_SIZE = (96, 128)
@@ -355,8 +341,69 @@ class StylesPanel(QWidget):
         layout.addLayout(row)
         use.clicked.connect(self.use_selected)
         clear.clicked.connect(lambda: self.session.apply(SetField(Ref("project"), "style_id", None, "Clear style")))
+        files = QHBoxLayout()  # issue 18: styles as small JSON files, and copies to edit
+        for text, slot in (("Duplicate", self.duplicate_selected), ("Export…", lambda: self.export_selected()),
+                           ("Import…", lambda: self.import_file())):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            files.addWidget(button)
+        layout.addLayout(files)
         session.changed.connect(lambda _w: self.refresh())
         self.refresh()
+
+    def _selected_style(self):  # noqa: ANN202 - Style | None
+        item = self.list.currentItem()
+        if item is None:
+            return None
+        kind, style_id = item.data(Qt.UserRole)
+        styles = self.session.project.styles if kind == "project" else self.presets
+        return next((s for s in styles if s.id == style_id), None)
+
+    def duplicate_selected(self) -> bool:
+        """A project copy of the selected style (preset or project) to edit freely."""
+        from ..model.style_presets import duplicate_style
+
+        style = self._selected_style()
+        if style is None:
+            return False
+        copy_ = duplicate_style(style)
+        return self.session.apply(InsertStyle(len(self.session.project.styles), copy_, f"Duplicate style {style.name}"))
+
+    def export_selected(self, path: Path | None = None) -> Path | None:
+        from PySide6.QtWidgets import QFileDialog
+
+        from ..model.style_presets import export_style
+
+        style = self._selected_style()
+        if style is None:
+            return None
+        if path is None:
+            chosen, _ = QFileDialog.getSaveFileName(self, "Export style", f"{style.name}.json", "Style (*.json)")
+            if not chosen:
+                return None
+            path = Path(chosen)
+        try:
+            return export_style(style, path)
+        except OSError as exc:
+            self.session.message.emit(f"Can't export the style: {exc}")
+            return None
+
+    def import_file(self, path: Path | None = None) -> bool:
+        from PySide6.QtWidgets import QFileDialog
+
+        from ..model.style_presets import StyleFileError, import_style
+
+        if path is None:
+            chosen, _ = QFileDialog.getOpenFileName(self, "Import style", "", "Style (*.json)")
+            if not chosen:
+                return False
+            path = Path(chosen)
+        try:
+            style = import_style(path)
+        except StyleFileError as exc:
+            self.session.message.emit(f"Can't import the style: {exc}")
+            return False
+        return self.session.apply(InsertStyle(len(self.session.project.styles), style, f"Import style {style.name}"))
 
     def refresh(self) -> None:
         """Rebuild the items only when the styles or the project style changed."""
@@ -370,6 +417,7 @@ class StylesPanel(QWidget):
             return
         self._rows = rows
         current = self.list.currentRow()
+        selected = self.list.currentItem().data(Qt.UserRole) if self.list.currentItem() is not None else None
         with QSignalBlocker(self.list):
             self.list.clear()
             for text, data, tip in rows:
@@ -377,7 +425,14 @@ class StylesPanel(QWidget):
                 item.setData(Qt.UserRole, data)
                 item.setToolTip(tip)
                 self.list.addItem(item)
-            self.list.setCurrentRow(min(max(current, 0), self.list.count() - 1))
+            # the selection follows its style (a preset added to the project moves up the list)
+            datas = [data for _, data, _ in rows]
+            if selected is not None and tuple(selected) in map(tuple, datas):
+                self.list.setCurrentRow(list(map(tuple, datas)).index(tuple(selected)))
+            elif selected is not None and ("project", selected[1]) in datas:
+                self.list.setCurrentRow(datas.index(("project", selected[1])))
+            else:
+                self.list.setCurrentRow(min(max(current, 0), self.list.count() - 1))
 
     def use_selected(self) -> None:
         from ..model.commands import Compound

@@ -66,7 +66,7 @@ def test_project_json_is_stable_and_diff_friendly(project, tmp_path):
     data = json.loads(text)
     assert list(data) == ["schema_version", "title", "fps", "width", "height", "seed", "generator",
                           "generator_settings", "style_id", "styles", "characters", "sequences",
-                          "render", "notes", "narrator_voice"]
+                          "render", "notes", "narrator_voice", "style_tests"]
     assert data["schema_version"] == SCHEMA_VERSION
     assert list(data["sequences"][0]["shots"][0])[:3] == ["id", "number", "title"]
     assert text.endswith("}\n") and "\r" not in text
@@ -254,7 +254,23 @@ def test_a_schema_1_project_opens_with_the_new_fields_defaulted_and_saves_as_the
     loaded = load_project(root)
     assert loaded.notes == "" and loaded.narrator_voice == VoiceSettings()
     save_project(loaded, root)
-    assert json.loads((root / "project.json").read_text())["schema_version"] == SCHEMA_VERSION == 2
+    assert json.loads((root / "project.json").read_text())["schema_version"] == SCHEMA_VERSION == 3
+
+
+def test_a_schema_2_project_opens_with_no_style_tests_and_untagged_takes(project, tmp_path):
+    """0.2 wrote schema 2 (no style tests, no take style): it opens and saves as schema 3."""
+    v2 = json.loads(project_json(project))
+    v2["schema_version"] = 2
+    del v2["style_tests"]
+    for seq in v2["sequences"]:
+        for shot in seq["shots"]:
+            for take in shot["takes"]:
+                del take["style_id"]
+    root = _write(tmp_path / "v2.sbproj", v2)
+    loaded = load_project(root)
+    assert loaded.style_tests == [] and all(t.style_id is None for s in loaded.all_shots() for t in s.takes)
+    save_project(loaded, root)
+    assert json.loads((root / "project.json").read_text())["schema_version"] == 3
 
 
 # --------------------------------------------------------------------------- media path escapes
