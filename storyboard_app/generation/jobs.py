@@ -101,6 +101,18 @@ class Executor(Protocol):
     def shutdown(self) -> None: ...
 
 
+def emit_job_event(on_event: EventCallback, job: Job) -> None:
+    """Report ``job``'s current state to ``on_event`` (every executor's one way of doing it); a
+    listener that raises is printed, never allowed to stop the executor's scheduler."""
+    extra = {"setup_error": True} if job.setup_error else {}
+    event = JobEvent(job.id, job.request.shot_id, job.state, job.fraction, job.message, job.error, job.result,
+                     extra)
+    try:
+        on_event(event)
+    except Exception:  # noqa: BLE001 - a listener bug must not stop the scheduler
+        traceback.print_exc()
+
+
 # --------------------------------------------------------------------------- worker process
 
 
@@ -271,13 +283,7 @@ class LocalProcessExecutor:
                 self._wake_r.recv_bytes()
 
     def _emit(self, job: Job) -> None:
-        extra = {"setup_error": True} if job.setup_error else {}
-        event = JobEvent(job.id, job.request.shot_id, job.state, job.fraction, job.message, job.error, job.result,
-                         extra)
-        try:
-            self._on_event(event)
-        except Exception:  # noqa: BLE001 - a listener bug must not stop the scheduler
-            traceback.print_exc()
+        emit_job_event(self._on_event, job)
 
     def _run(self) -> None:
         while not (self._stopping and self.idle):

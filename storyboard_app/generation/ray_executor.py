@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from ..media.ffmpeg import Cancelled
-from .jobs import EventCallback, Job, JobEvent, JobState, _is_setup_error
+from .jobs import EventCallback, Job, JobState, _is_setup_error, emit_job_event
 from .protocol import CancelToken, GenerationResult
 from .request import ShotRequest
 
@@ -365,13 +365,7 @@ class RayExecutor:
         return [a for pool in self._pools.values() for a in pool.actors]
 
     def _emit(self, job: Job) -> None:
-        extra = {"setup_error": True} if job.setup_error else {}
-        event = JobEvent(job.id, job.request.shot_id, job.state, job.fraction, job.message, job.error, job.result,
-                         extra)
-        try:
-            self._on_event(event)
-        except Exception:  # noqa: BLE001 - a listener bug must not stop the scheduler
-            traceback.print_exc()
+        emit_job_event(self._on_event, job)
 
     def _run(self) -> None:
         while not (self._stopping and self.idle):
