@@ -27,6 +27,7 @@ from .common import (
     progress_bar,
     select_shots,
 )
+from .executor_opts import add_executor_flags, generation_service
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,6 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-video", action="store_true", help="write the grid only")
     p.add_argument("--generator", default=None, help="generator id (default: the project's)")
     add_wait_flag(p)
+    add_executor_flags(p)
     p.set_defaults(func=cmd_style_test)
 
     s = subparsers.add_parser("styles", help="list the built-in style presets")
@@ -137,7 +139,8 @@ def cmd_style_test(args: argparse.Namespace) -> int:
     started = time.monotonic()
     total = n_shots * n_styles
     try:
-        with GenerationService(document.paths.root) as service, progress_bar() as progress:
+        chosen = generation_service(args, document.paths.root)  # a Ray cluster, or None: local workers
+        with chosen or GenerationService(document.paths.root) as service, progress_bar() as progress:
             task = progress.add_task("style test", total=total, status="")
             done: set[tuple[str, str]] = set()
 

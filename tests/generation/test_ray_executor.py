@@ -237,7 +237,8 @@ def test_executor_choice_from_flags_and_environment():
         resolve_choice("dask", None, environ={})
 
 
-@pytest.mark.parametrize("command", [["generate"], ["render", "-o", "out.mp4"]])
+@pytest.mark.parametrize("command", [["generate"], ["render", "-o", "out.mp4"],
+                                     ["style-test", "--scene", "1", "--styles", "noir,watercolour", "-o", "st"]])
 def test_cli_names_the_unreachable_address(make_document, command, tmp_path):
     doc = make_document(["a"])
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
