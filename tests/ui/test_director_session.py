@@ -305,7 +305,8 @@ def check_text_boxes_do_not_overlap(frames: np.ndarray, project) -> None:  # noq
     assert bottom < cap.y, f"the subtitle box (rows {top}-{bottom}) runs into the caption's (from row {cap.y})"
     for zone in ("caption", "label", "previz"):
         r = blocks[zone]
-        assert changed[r.y:r.bottom, r.x:r.right].sum() <= 3, f"the subtitle drew over the {zone}"
+        # a few pixels of codec noise may differ between frames; a subtitle drawn there changes many
+        assert changed[r.y:r.bottom, r.x:r.right].mean() <= 0.02, f"the subtitle drew over the {zone}"
     # the caption box is there (darker than the picture around it) in every frame of the shot
     inside = gray[middle][cap.y:cap.bottom, cap.x:cap.right]
     assert (inside < 110).mean() > 0.6, "no dark caption box at the bottom of shot 3"
