@@ -36,6 +36,22 @@ class GeneratorSetupError(GenerationError):
     setup_error = True
 
 
+def report_remote_job(progress: ProgressCallback, job: dict[str, Any]) -> None:
+    """Tell the generation service, the moment a remote service accepted a shot's job, how to find
+    that job again, so that after a crash or restart the app resumes following it instead of
+    submitting (and paying) twice.
+
+    ``job`` is plain JSON data: at least ``service`` (the generator id), ``endpoint`` and
+    ``job_id``, plus whatever else the adapter needs to resume (status/result URLs, client id);
+    never a secret. The service stores it on the shot's take and hands it back to the adapter as
+    ``ShotRequest.remote_job``. A caller whose progress callback has no ``remote_accepted`` hook
+    (a test, a local run) simply does not record it.
+    """
+    hook = getattr(progress, "remote_accepted", None)
+    if hook is not None:
+        hook(dict(job))
+
+
 class CancelToken:
     """Cooperative cancel flag. Backed by any object with ``is_set()`` (threading or
     multiprocessing Event), so the same token works in a thread or in a worker process."""

@@ -81,6 +81,10 @@ class ShotRequest:
     style_name: str = ""
     style_palette: tuple[str, ...] = ()
     settings: dict[str, Any] = field(default_factory=dict, hash=False, compare=True)
+    #: a remote job this shot already has (service, endpoint, job id... as the adapter reported it
+    #: through ``report_remote_job``): a remote adapter resumes following it instead of submitting
+    #: again, so a restart never pays twice. Not part of the cache key.
+    remote_job: dict[str, Any] | None = field(default=None, hash=False, compare=False)
 
     @property
     def seconds(self) -> float:
@@ -255,6 +259,7 @@ def request_hash(
     data = request.to_dict()
     data.pop("shot_id")
     data.pop("shot_number")
+    data.pop("remote_job", None)
     data["reference_images"] = [_file_digest(p) for p in request.reference_images]
     for ch in data["characters"]:
         ch["reference_images"] = [_file_digest(p) for p in ch["reference_images"]]
