@@ -38,6 +38,10 @@ class Problem:
     reason: str
 
     def __str__(self) -> str:
+        # "$" is the whole document: a problem with the file itself (missing, locked, not JSON)
+        # reads better without a JSON path nobody asked for
+        if self.path == "$":
+            return f"{self.file}: {self.reason}"
         return f"{self.file}: {self.path}: {self.reason}"
 
 

@@ -127,7 +127,7 @@ def test_info_summarises_the_example(example, capsys):
 def test_info_on_a_missing_project(tmp_path, capsys):
     code, _, err = run(capsys, "info", str(tmp_path / "nothing"))
     assert code == 2
-    assert lines(err) == [f"error: {tmp_path / 'nothing.sbproj'}: $: not a project bundle "
+    assert lines(err) == [f"error: {tmp_path / 'nothing.sbproj'}: not a project bundle "
                           "(folder not found)"]
 
 
