@@ -30,6 +30,7 @@ class ReplicateGenerator(RemoteGenerator):
     service = "replicate"
     DEFAULT_BASE_URL = "https://api.replicate.com"
     BASE_URL_ENV = "STORYBOARD_REPLICATE_BASE_URL"
+    SUPPORTS_UPLOAD = True  # POST /v1/files
 
     def auth_headers(self, key: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {key}"}

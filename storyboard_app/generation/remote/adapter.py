@@ -67,6 +67,8 @@ class RemoteGenerator:
     service = ""
     DEFAULT_BASE_URL = ""
     BASE_URL_ENV = ""
+    #: the service takes uploaded files (``upload_image``); otherwise a large image is shrunk
+    SUPPORTS_UPLOAD = False
     capabilities = Capabilities(output="clip", supports_seed=True, supports_reference_images=True, remote=True,
                                 max_concurrency=4)
     settings_schema: dict[str, Any] = {
@@ -121,7 +123,7 @@ class RemoteGenerator:
 
     def upload_image(self, client: RemoteClient, path: Path, data: bytes, mime: str) -> str:
         """A URL the service can read ``path`` from, for images too large for a data URI."""
-        raise GenerationError(f"the reference image {path.name} is too large to send ({len(data)} bytes)")
+        raise NotImplementedError
 
     # --- the loop ---
     def generate(self, request: ShotRequest, output: Path, progress: ProgressCallback,
@@ -251,10 +253,13 @@ class RemoteGenerator:
         except OSError as exc:
             raise GenerationError(f"cannot read the reference image {path.name}: {exc.strerror}") from None
         mime = mimetypes.guess_type(path.name)[0] or "image/png"
-        if len(data) > DATA_URI_LIMIT * 3 // 4:  # base64 grows it by a third
-            data, mime = _shrink(data, DATA_URI_LIMIT * 3 // 4) or (data, mime)
-        if len(data) > DATA_URI_LIMIT * 3 // 4:
-            return self.upload_image(client, path, data, mime)
+        limit = DATA_URI_LIMIT * 3 // 4  # base64 grows it by a third
+        if len(data) > limit and self.SUPPORTS_UPLOAD:
+            return self.upload_image(client, path, data, mime)  # the original, not a degraded copy
+        if len(data) > limit:
+            data, mime = _shrink(data, limit) or (data, mime)
+        if len(data) > limit:
+            raise GenerationError(f"the reference image {path.name} is too large to send ({len(data)} bytes)")
         return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
 
