@@ -3,38 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from remote_fakes import memory_keyring
 
 from storyboard_app.generation.request import ShotRequest
 
 
 @pytest.fixture
 def isolated_keyring(monkeypatch):
-    """An in-memory keyring for this test (never the user's), also for spawned workers (null)."""
-    import keyring
-    from keyring.backend import KeyringBackend
-
-    class MemoryKeyring(KeyringBackend):
-        priority = 1
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.store: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service, username):  # noqa: ANN001, ANN201
-            return self.store.get((service, username))
-
-        def set_password(self, service, username, password):  # noqa: ANN001, ANN201
-            self.store[(service, username)] = password
-
-        def delete_password(self, service, username):  # noqa: ANN001, ANN201
-            self.store.pop((service, username), None)
-
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
-    yield backend
-    keyring.set_keyring(previous)
+    """An in-memory keyring for this test (never the user's); spawned workers get the null one."""
+    yield from memory_keyring(monkeypatch)
 
 
 def remote_request(**overrides) -> ShotRequest:  # noqa: ANN003

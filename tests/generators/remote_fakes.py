@@ -346,3 +346,35 @@ class FakeReplicate(FakeService):
     @property
     def submissions(self) -> list[Call]:
         return self.calls_to("submit")
+
+
+def memory_keyring(monkeypatch: Any):  # noqa: ANN201 - a generator for a fixture
+    """Install an in-memory keyring backend (never the user's OS keyring) for one test; spawned
+    worker processes get keyring's null backend through PYTHON_KEYRING_BACKEND."""
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    class MemoryKeyring(KeyringBackend):
+        priority = 1
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.store: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.store.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.store[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            self.store.pop((service, username), None)
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
