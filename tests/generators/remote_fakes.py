@@ -10,6 +10,7 @@ header back, as a careless proxy would, so tests prove the key is scrubbed from 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -99,10 +100,8 @@ class FakeService:
                 call = Call(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 with fake.lock:
                     fake.calls.append(call)
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     fake.dispatch(self, call)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
             do_GET = do_POST = do_PUT = do_DELETE = _handle
 

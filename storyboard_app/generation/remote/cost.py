@@ -43,19 +43,21 @@ class CostEstimate:
 def estimate(planned: Iterable) -> CostEstimate:  # noqa: ANN001 - PlannedJob (service imports this)
     """The estimate for the shots of ``planned`` that will be generated."""
     result = CostEstimate()
-    generators: dict[str, object] = {}
+    generators: dict[str, object | None] = {}
     for item in planned:
         if item.action != "generate":
             continue
         if item.request.remote_job:
             result.resumed += 1
             continue
-        gen = generators.get(item.generator_id)
-        if gen is None:
-            gen = generators[item.generator_id] = load_generator_class(generator_spec(item.generator_id))()
+        if item.generator_id not in generators:
+            cls = load_generator_class(generator_spec(item.generator_id))
+            # only remote generators are built here (cheap, no model): a local one costs nothing
+            generators[item.generator_id] = cls() if getattr(cls.capabilities, "remote", False) else None
+        gen = generators[item.generator_id]
         estimator = getattr(gen, "estimate_cost", None)
-        if estimator is None or not getattr(gen.capabilities, "remote", False):
-            continue  # a local generator: no money spent
+        if gen is None or estimator is None:
+            continue
         result.paid_shots += 1
         try:
             cost = estimator(item.request)

@@ -7,10 +7,9 @@ import io
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 import pytest
-from test_remote_jobs_survive import RUNNER, ROOT, _cli_env, make_document
+from test_remote_jobs_survive import ROOT, RUNNER, _cli_env, make_document
 
 from storyboard_app.cli import main
 
