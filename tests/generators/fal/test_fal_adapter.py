@@ -213,7 +213,7 @@ def test_cancel_reaches_the_service(fal, make_request, tmp_path):
     fal.hold = True
     cancel = CancelToken()
     progress = Recorder()
-    threading.Timer(0.3, cancel.cancel).start()
+    progress.remote_accepted = lambda job: (progress.jobs.append(job), cancel.cancel())  # once accepted
     with pytest.raises(GenerationCancelled):
         run(make_request(), tmp_path, progress, cancel)
     assert len(fal.calls_to("cancel")) == 1

@@ -138,9 +138,10 @@ def test_malformed_json_and_hung_poll(rep, make_request, tmp_path):
 def test_cancel_posts_to_urls_cancel(rep, make_request, tmp_path):
     rep.hold = True
     cancel = CancelToken()
-    threading.Timer(0.3, cancel.cancel).start()
+    progress = Recorder()
+    progress.remote_accepted = lambda job: cancel.cancel()  # the user cancels once it was accepted
     with pytest.raises(GenerationCancelled):
-        run(make_request(), tmp_path, cancel=cancel)
+        run(make_request(), tmp_path, progress, cancel)
     assert [c.method for c in rep.calls_to("cancel")] == ["POST"]
 
 
