@@ -44,6 +44,7 @@ from ..media.integrity import MediaRecord, measure, quick_problem
 from ..model import Document, Project, Shot, Take, TakeStatus, new_id
 from ..model.bundle import BundlePaths
 from ..model.commands import record_take
+from ..model.validation import remote_job_problem
 from .cache import ClipCache, default_cache_root
 from .jobs import Executor, Job, JobEvent, JobState, LocalProcessExecutor
 from .registry import DEFAULT_GENERATOR, generator_spec, load_generator_class
@@ -420,6 +421,11 @@ class GenerationService:
                 continue
             if not event.state.finished:
                 remote_job = event.extra.get("remote_job")
+                why = remote_job_problem(remote_job) if remote_job else None
+                if why is not None:  # never store what the project would refuse (a secret...)
+                    emit(BatchEvent(item.shot_id, item.shot_number, event.state, event.fraction,
+                                    f"the remote job cannot be recorded ({why}); it will not be resumed after a crash"))
+                    continue
                 if remote_job:  # accepted by the service: record it now, so a crash can resume it
                     before = pending.get(item.shot_id)
                     take = self._take(item, before.id if before else new_id("take"), None, TakeStatus.RUNNING,

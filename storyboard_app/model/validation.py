@@ -302,6 +302,8 @@ _SECRET_KEY = re.compile(r"(key|token|secret|password|passwd|authorization|auth|
                          re.IGNORECASE)
 #: Values that look like credentials whatever their key ("Bearer r8_...", "Key abc:def").
 _SECRET_VALUE = re.compile(r"^\s*(bearer|key|basic|token)\s+\S{8,}", re.IGNORECASE)
+#: a URL carrying a user name and password ("https://user:pass@host/")
+_URL_USERINFO = re.compile(r"://[^/\s@]+:[^/\s@]*@")
 REMOTE_JOB_MAX_BYTES = 16_384
 
 
@@ -331,7 +333,7 @@ def remote_job_problem(job: Any) -> str | None:
             for item in value:
                 if (why := walk(item, where)) is not None:
                     return why
-        elif isinstance(value, str) and _SECRET_VALUE.match(value):
+        elif isinstance(value, str) and (_SECRET_VALUE.match(value) or _URL_USERINFO.search(value)):
             return f"{where.rstrip('.') or 'a value'} looks like a credential; secrets are never stored in a project"
         return None
 

@@ -18,6 +18,7 @@ JOB = {"service": "fal", "endpoint": "fal-ai/veo3.1", "job_id": "80e7", "status_
     ({**JOB, "note": "Bearer r8_abcdefghijkl"}, "credential"),
     ({**JOB, "when": float("nan")}, "JSON"),
     ({**JOB, "blob": "x" * 20000}, "too large"),
+    ({**JOB, "endpoint": "https://studio:hunter2@gpu-box:8188"}, "credential"),
 ])
 def test_bad_records_are_named(job, why):
     assert why in remote_job_problem(job)

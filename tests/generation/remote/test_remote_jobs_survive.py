@@ -124,3 +124,21 @@ def test_killing_the_cli_mid_batch_then_rerunning_resumes_without_resubmitting(f
     assert len(fal_service.submissions) == 2  # no second payment
     assert {t["id"]: t["remote_job"]["job_id"] for t in takes} == accepted
     assert [t["status"] for t in takes] == ["done", "done"]
+
+
+def test_a_job_record_with_a_secret_is_never_stored(tmp_path):
+    from storyboard_app.generation.registry import register_generator, unregister_generator
+
+    register_generator("leaky", "remote_leaky_generator:LeakyGenerator")
+    try:
+        doc = make_document(tmp_path / "p.sbproj", shots=1)
+        messages: list[str] = []
+        report = generate_shots(doc, generator_id="leaky", on_event=lambda e: messages.append(e.message))
+    finally:
+        unregister_generator("leaky")
+    assert report.generated == 1
+    (take,) = doc.project.all_shots()[0].takes
+    assert take.remote_job is None and take.status == TakeStatus.DONE
+    assert any("cannot be recorded" in m and "credential" in m for m in messages)
+    doc.save()
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and b"sk-must-not-be-saved" in p.read_bytes()]
