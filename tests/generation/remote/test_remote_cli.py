@@ -90,3 +90,13 @@ def test_a_canary_key_appears_in_no_file_and_no_output(fal_service, tmp_path):
     assert any(p.suffix == ".mp4" for p in written) and len(written) > 3
     leaks = [str(p) for p in written if canary.encode() in p.read_bytes()]
     assert leaks == []
+
+
+def test_rerun_expired_needs_the_flag_and_reaches_the_worker(fal_service, tmp_path, capsys):
+    doc = make_document(tmp_path / "p.sbproj", shots=1)
+    fal_service.download_mode = "result_expired"
+    assert main(["generate", str(doc.paths.root)]) == 1
+    out = capsys.readouterr().out
+    assert "expired" in out and "--rerun-expired" in out and len(fal_service.submissions) == 1
+    assert main(["generate", str(doc.paths.root), "--rerun-expired"]) == 1  # re-run once, expired again
+    assert len(fal_service.submissions) == 3
