@@ -30,6 +30,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--generator", help="generator id (default: the project's generator)")
     p.add_argument("--reroll", action="store_true", help="new random seeds (recorded on the takes)")
     p.add_argument("--jobs", type=int, help="parallel jobs for CPU generators (default: CPU count)")
+    p.add_argument("--model", metavar="PRESET",
+                   help="model preset of a remote generator (fal, replicate): see README \"Remote generators\"")
+    p.add_argument("--max-cost", type=float, metavar="USD",
+                   help="refuse to start when the batch's estimated cost is over USD (or unknown)")
+    p.add_argument("--rerun-expired", action="store_true",
+                   help="re-run a paid remote job whose result expired before it was downloaded (pays again)")
     add_executor_flags(p)
     add_wait_flag(p)
     p.set_defaults(func=cmd_generate)
@@ -46,11 +52,24 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise CliError("--jobs must be at least 1", EXIT_USAGE)
+    if args.max_cost is not None and args.max_cost < 0:
+        raise CliError("--max-cost must not be negative", EXIT_USAGE)
     document = open_document_for_writing(args.project, wait=args.wait)
     shots = select_shots(document.project, args.shots)
     before = _done_takes(document)
+    settings = _model_setting(args, document)
     service = generation_service(args, document.paths.root)  # None: the default local service
+    if service is None:  # made here (not by generate_shots) to plan first and show the cost
+        from ..generation.service import GenerationService
+
+        service = GenerationService(document.paths.root)
     try:
+        planned = _plan_within_budget(service, document, shots, args, settings)
+
+        def saved_on_acceptance(event) -> None:  # noqa: ANN001
+            # a remote service accepted a paid job: save now, so a crash resumes it, never re-pays
+            document.save()
+
         with progress_bar() as progress:
             task = progress.add_task("generating", total=len(shots), status="")
             fractions: dict[str, float] = {}
@@ -64,7 +83,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
                                 status=f"shot {event.shot_number}: {event.message}"[:60])
 
             report = generate_shots(document, shots, generator_id=args.generator, reroll=args.reroll,
-                                    jobs=args.jobs, on_event=on_event, service=service)
+                                    jobs=args.jobs, on_event=on_event, service=service, planned=planned,
+                                    on_remote_accepted=saved_on_acceptance)
             progress.update(task, completed=len(shots), status="")
     except UnknownGenerator as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
@@ -73,8 +93,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         console_err.print(f"interrupted: {saved} finished take(s) saved", highlight=False)
         return EXIT_INTERRUPTED
     finally:
-        if service is not None:
-            service.shutdown()
+        service.shutdown()
     unreported = unreported_shots(shots, concluded)
     failed = list(report.failed) + unreported
     console.print(report.summary() + (f", {len(unreported)} without a result" if unreported else "")
@@ -87,6 +106,55 @@ def cmd_generate(args: argparse.Namespace) -> int:
     # 0 only when every requested shot has a usable take: a batch that stopped early (its
     # thread died, a write failed) leaves shots without an outcome, and those are failures.
     return EXIT_FAILURE if failed or report.cancelled else EXIT_OK
+
+
+def _model_setting(args: argparse.Namespace, document) -> dict | None:  # noqa: ANN001
+    """``{"model": PRESET}`` for ``--model``, checked against the remote generator's presets."""
+    if not args.model:
+        return None
+    from ..generation.registry import DEFAULT_GENERATOR, generator_spec, load_generator_class
+    from ..generation.remote.presets import PresetError
+
+    generator_id = args.generator or document.project.generator or DEFAULT_GENERATOR
+    try:
+        cls = load_generator_class(generator_spec(generator_id))
+    except KeyError:
+        return None  # the unknown generator is reported by planning, with the installed ones
+    presets = getattr(cls, "presets", None)
+    if presets is None:
+        raise CliError(f"--model is for remote generators (fal, replicate); {generator_id!r} has no model presets",
+                       EXIT_USAGE)
+    try:
+        known = presets()
+    except PresetError as exc:
+        raise CliError(str(exc), EXIT_FAILURE) from None
+    if args.model not in known:
+        raise CliError(f"no {generator_id} model preset {args.model!r} (known: {', '.join(sorted(known))})",
+                       EXIT_USAGE)
+    return {"model": args.model}
+
+
+def _plan_within_budget(service, document, shots: list[Shot], args: argparse.Namespace,  # noqa: ANN001
+                        settings: dict | None) -> list:
+    """Plan the batch, show its estimated cost when it spends money, and refuse it (before any
+    submission) when the estimate is over ``--max-cost`` or unknown while a cap is set."""
+    from ..generation.registry import UnknownGenerator
+    from ..generation.remote.cost import CostCapExceeded, enforce_cap, estimate
+
+    run_options = {"rerun_expired": True} if args.rerun_expired else None
+    try:
+        planned = service.plan(document.project, shots, args.generator, args.reroll, settings, run_options)
+    except UnknownGenerator as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    found = estimate(planned)
+    if found.paid_shots or found.resumed:
+        cap = f" (cap ${args.max_cost:.2f})" if args.max_cost is not None else ""
+        console_err.print(found.describe() + cap, markup=False, highlight=False)
+    try:
+        enforce_cap(found, args.max_cost)
+    except CostCapExceeded as exc:
+        raise CliError(str(exc), EXIT_FAILURE) from None
+    return planned
 
 
 def unreported_shots(shots: list[Shot], concluded: set[str]) -> list[tuple[str, str]]:

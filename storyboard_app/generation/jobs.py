@@ -64,6 +64,9 @@ class Job:
     concurrency: int = 1  # how many jobs of this generator may run at once
     #: needs the GPU: at most one GPU job runs at a time in this executor, whatever its batch
     gpu: bool = False
+    #: seconds a cancelled job gets to stop on its own before its worker is killed (a remote
+    #: adapter needs a moment to tell the service to cancel, so the user stops paying)
+    cancel_grace: float | None = None
     state: JobState = JobState.QUEUED
     fraction: float = 0.0
     message: str = ""
@@ -74,6 +77,8 @@ class Job:
     result: GenerationResult | None = None
     started: float | None = None
     finished: float | None = None
+    #: the job a remote service accepted for this one (``protocol.report_remote_job``), if any
+    remote_job: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -101,10 +106,13 @@ class Executor(Protocol):
     def shutdown(self) -> None: ...
 
 
-def emit_job_event(on_event: EventCallback, job: Job) -> None:
+def emit_job_event(on_event: EventCallback, job: Job, extra: dict[str, Any] | None = None) -> None:
     """Report ``job``'s current state to ``on_event`` (every executor's one way of doing it); a
-    listener that raises is printed, never allowed to stop the executor's scheduler."""
-    extra = {"setup_error": True} if job.setup_error else {}
+    listener that raises is printed, never allowed to stop the executor's scheduler. ``extra``
+    carries one-off news (``{"remote_job": {...}}`` when a remote service accepted the job)."""
+    extra = dict(extra or {})
+    if job.setup_error:
+        extra["setup_error"] = True
     event = JobEvent(job.id, job.request.shot_id, job.state, job.fraction, job.message, job.error, job.result,
                      extra)
     try:
@@ -173,6 +181,12 @@ def _worker_main(conn: Connection, cancel_event: Any, spec: str, lifeline: Conne
 
         def progress(fraction: float, text: str = "", job_id: str = job_id) -> None:
             conn.send(("progress", job_id, float(fraction), str(text)))
+
+        def remote_accepted(job: dict[str, Any], job_id: str = job_id) -> None:
+            # sent at once (the pipe is ordered): the parent records it before any later outcome
+            conn.send(("remote", job_id, dict(job)))
+
+        progress.remote_accepted = remote_accepted  # type: ignore[attr-defined]  # protocol.report_remote_job
 
         try:
             result = generator.generate(request, Path(output), progress, token)
@@ -393,6 +407,9 @@ class LocalProcessExecutor:
                     if kind == "progress":
                         job.fraction, job.message = message[2], message[3]
                         self._emit(job)
+                    elif kind == "remote":
+                        job.remote_job = dict(message[2])
+                        emit_job_event(self._on_event, job, {"remote_job": job.remote_job})
                     elif kind == "done":
                         self._finish(worker, JobState.DONE, result=message[2])
                         return
@@ -418,7 +435,8 @@ class LocalProcessExecutor:
                 self._finish(worker, JobState.FAILED, error=f"the generator's worker process died ({reason})", kill=True)
             return
         now = time.monotonic()
-        if worker.cancel_requested_at is not None and now - worker.cancel_requested_at > self.CANCEL_GRACE:
+        grace = job.cancel_grace if job.cancel_grace is not None else self.CANCEL_GRACE
+        if worker.cancel_requested_at is not None and now - worker.cancel_requested_at > grace:
             self._finish(worker, JobState.CANCELLED, kill=True)
         elif job.started is not None and now - job.started > job.timeout:
             self._finish(worker, JobState.FAILED, error=f"timed out after {job.timeout:g} s; the worker was stopped", kill=True)

@@ -185,6 +185,7 @@ class GeneratorHost:
         _sweep_dead_temp_dirs()
         self.spec = spec
         self._progress: dict[str, tuple[float, str]] = {}
+        self._remote: dict[str, dict[str, Any]] = {}  # job id -> the remote job its adapter reported
         self._cancel: dict[str, threading.Event] = {}
         self._cancelled: set[str] = set()  # cancel may overtake its generate on a threaded actor
         self._lock = threading.Lock()
@@ -211,6 +212,11 @@ class GeneratorHost:
         def progress(fraction: float, text: str = "") -> None:
             self._progress[job_id] = (float(fraction), str(text))
 
+        def remote_accepted(job: dict[str, Any]) -> None:  # protocol.report_remote_job
+            self._remote[job_id] = dict(job)
+
+        progress.remote_accepted = remote_accepted  # type: ignore[attr-defined]
+
         try:
             with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as tmp:
                 request = _localise(request_data, blobs, Path(tmp))
@@ -231,10 +237,14 @@ class GeneratorHost:
             with self._lock:
                 self._cancel.pop(job_id, None)
                 self._progress.pop(job_id, None)
+                self._remote.pop(job_id, None)
                 self._cancelled.discard(job_id)
 
-    def progress(self, job_id: str) -> tuple[float, str] | None:
-        return self._progress.get(job_id)
+    def progress(self, job_id: str) -> tuple[float, str, dict[str, Any] | None] | None:
+        """The job's progress and the remote job its adapter reported (carried on the same poll,
+        so an accepted remote job reaches the driver within one poll interval)."""
+        value = self._progress.get(job_id)
+        return None if value is None else (*value, self._remote.get(job_id))
 
     def cancel(self, job_id: str) -> None:
         with self._lock:
@@ -414,7 +424,11 @@ class RayExecutor:
         job = actor.job
         if job is None or value is None or actor.cancel_requested_at is not None:
             return
-        fraction, message = value
+        fraction, message, *rest = value
+        remote = rest[0] if rest else None
+        if remote is not None and remote != job.remote_job:
+            job.remote_job = dict(remote)
+            emit_job_event(self._on_event, job, {"remote_job": job.remote_job})
         if (fraction, message) != actor.last_progress and job.state == JobState.RUNNING:
             actor.last_progress = (fraction, message)
             job.fraction, job.message = fraction, message
@@ -472,7 +486,8 @@ class RayExecutor:
         job = actor.job
         assert job is not None
         now = time.monotonic()
-        if actor.cancel_requested_at is not None and now - actor.cancel_requested_at > self.CANCEL_GRACE:
+        grace = job.cancel_grace if job.cancel_grace is not None else self.CANCEL_GRACE
+        if actor.cancel_requested_at is not None and now - actor.cancel_requested_at > grace:
             self._drop(actor, kill=True)
             self._finish(actor, JobState.CANCELLED)
         elif job.started is not None and now - job.started > job.timeout:

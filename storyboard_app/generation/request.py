@@ -85,6 +85,9 @@ class ShotRequest:
     #: through ``report_remote_job``): a remote adapter resumes following it instead of submitting
     #: again, so a restart never pays twice. Not part of the cache key.
     remote_job: dict[str, Any] | None = field(default=None, hash=False, compare=False)
+    #: choices the user made for this run that do not change the picture (consent to re-run a
+    #: paid remote job whose result expired before it was downloaded): not part of the cache key
+    run_options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def seconds(self) -> float:
@@ -260,6 +263,7 @@ def request_hash(
     data.pop("shot_id")
     data.pop("shot_number")
     data.pop("remote_job", None)
+    data.pop("run_options", None)
     data["reference_images"] = [_file_digest(p) for p in request.reference_images]
     for ch in data["characters"]:
         ch["reference_images"] = [_file_digest(p) for p in ch["reference_images"]]

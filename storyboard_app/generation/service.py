@@ -34,16 +34,17 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ..files import copy_media
 from ..media.integrity import MediaRecord, measure, quick_problem
 from ..model import Document, Project, Shot, Take, TakeStatus, new_id
 from ..model.bundle import BundlePaths
 from ..model.commands import record_take
+from ..model.validation import remote_job_problem
 from .cache import ClipCache, default_cache_root
 from .jobs import Executor, Job, JobEvent, JobState, LocalProcessExecutor
 from .registry import DEFAULT_GENERATOR, generator_spec, load_generator_class
@@ -53,6 +54,12 @@ Action = Literal["up_to_date", "from_cache", "generate"]
 Outcome = Literal["generated", "cached", "up_to_date", "failed", "cancelled"]
 
 DEFAULT_TIMEOUT = 600.0
+#: a remote job waits in the service's queue as well as running: allow it longer by default
+REMOTE_TIMEOUT = 3600.0
+#: a cancelled remote job gets this long to tell its service to cancel before its worker is killed
+REMOTE_CANCEL_GRACE = 15.0
+#: take states that mean "not finished": such a take with a remote job is resumed, not resubmitted
+UNFINISHED = (TakeStatus.QUEUED, TakeStatus.RUNNING)
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,8 @@ class PlannedJob:
     request_hash: str
     action: Action
     existing_take_id: str | None = None
+    #: an unfinished take whose remote job this plan resumes (its outcome replaces that take)
+    pending_take_id: str | None = None
 
 
 def plan_generation(
@@ -74,7 +83,13 @@ def plan_generation(
     generator_id: str | None = None,
     reroll: bool = False,
     cache: ClipCache | None = None,
+    settings: dict[str, Any] | None = None,
+    run_options: dict[str, Any] | None = None,
 ) -> list[PlannedJob]:
+    """Decide per shot (see the module docstring). ``settings`` overlay the project's settings for
+    this generator (``--model``: they are part of the cache key); ``run_options`` reach the
+    generator without being part of it (consent to re-run an expired paid job). A shot whose
+    newest unfinished take holds a remote job for exactly this request resumes that job."""
     generator_id = generator_id or project.generator or DEFAULT_GENERATOR
     cls = load_generator_class(generator_spec(generator_id))
     version = str(cls.version)
@@ -83,10 +98,17 @@ def plan_generation(
     planned = []
     for shot in shots if shots is not None else project.all_shots():
         request = build_request(project, shot, bundle_root, generator_id, seed=reroll_seed() if reroll else None)
+        if settings:
+            request = replace(request, settings={**request.settings, **settings})
+        if run_options:
+            request = replace(request, run_options=dict(run_options))
         digest = request_hash(request, generator_id, version)
         action: Action = "generate"
         existing = None
-        if not reroll:
+        pending = _resumable(shot, generator_id, digest)
+        if pending is not None:  # a paid job is already under way (or done) on the service
+            request = replace(request, remote_job=dict(pending.remote_job or {}))
+        elif not reroll:
             existing = next(
                 (t for t in reversed(shot.takes)
                  if t.status == TakeStatus.DONE and t.request_hash == digest and t.media_path
@@ -99,9 +121,20 @@ def plan_generation(
                 action = "from_cache"
         planned.append(
             PlannedJob(shot.id, shot.number, generator_id, version, request, digest, action,
-                       existing.id if existing else None)
+                       existing.id if existing else None, pending.id if pending else None)
         )
     return planned
+
+
+def _resumable(shot: Shot, generator_id: str, digest: str) -> Take | None:
+    """The shot's newest unfinished take holding a remote job of ``generator_id`` for exactly this
+    request (same hash), or None. A take for an older request is left alone: resuming it would
+    give the shot a picture it no longer asks for."""
+    for take in reversed(shot.takes):
+        if (take.status in UNFINISHED and take.remote_job and take.generator_id == generator_id
+                and take.request_hash == digest):
+            return take
+    return None
 
 
 def _intact(paths: BundlePaths, take: Take) -> bool:
@@ -127,6 +160,9 @@ class BatchEvent:
     take: Take | None = None
     #: a failure of the setup (not of the shot): no take is recorded for it
     setup_error: bool = False
+    #: set (with ``take``, an unfinished take holding it, and no ``outcome``) the moment a remote
+    #: service accepted the shot's job: record that take and save, so a crash can resume the job
+    remote_job: dict[str, Any] | None = None
 
 
 @dataclass
@@ -213,8 +249,10 @@ class GenerationService:
         self.cache.sweep_stale_partials()  # only files of dead processes: safe beside live batches
 
     def plan(self, project: Project, shots: Iterable[Shot] | None = None, generator_id: str | None = None,
-             reroll: bool = False) -> list[PlannedJob]:
-        return plan_generation(project, self.paths.root, shots, generator_id, reroll, self.cache)
+             reroll: bool = False, settings: dict[str, Any] | None = None,
+             run_options: dict[str, Any] | None = None) -> list[PlannedJob]:
+        return plan_generation(project, self.paths.root, shots, generator_id, reroll, self.cache, settings,
+                               run_options)
 
     def start(
         self,
@@ -331,6 +369,7 @@ class GenerationService:
                    jobs: int | None, events: queue.Queue[JobEvent], outputs: dict[str, Path],
                    ended: set[str]) -> None:
         by_job: dict[str, PlannedJob] = {}
+        pending: dict[str, Take] = {}  # shot id -> its unfinished take holding the accepted remote job
         to_generate = []
         for item in planned:
             if handle._cancelled:
@@ -355,12 +394,17 @@ class GenerationService:
             concurrency = 1 if caps.needs_gpu else (caps.max_concurrency or jobs or os.cpu_count() or 1)
             if jobs and not caps.needs_gpu:
                 concurrency = max(1, jobs)
+            remote = bool(caps.remote)
+            default_timeout = max(self.timeout, REMOTE_TIMEOUT) if remote else self.timeout
             job = Job(
                 id=new_id("job"), generator_id=item.generator_id, generator_spec=generator_spec(item.generator_id),
                 request=item.request, output=self.cache.partial_path(item.request_hash),
-                timeout=float(item.request.settings.get("timeout", self.timeout)), concurrency=concurrency,
-                gpu=bool(caps.needs_gpu),
+                timeout=float(item.request.settings.get("timeout", default_timeout)), concurrency=concurrency,
+                gpu=bool(caps.needs_gpu), cancel_grace=REMOTE_CANCEL_GRACE if remote else None,
             )
+            if item.pending_take_id is not None and item.request.remote_job:
+                pending[item.shot_id] = self._take(item, item.pending_take_id, None, TakeStatus.RUNNING,
+                                                   remote_job=item.request.remote_job)
             by_job[job.id] = item
             outputs[job.id] = job.output
             handle._job_ids[item.shot_id] = job.id
@@ -376,6 +420,20 @@ class GenerationService:
             if item is None:
                 continue
             if not event.state.finished:
+                remote_job = event.extra.get("remote_job")
+                why = remote_job_problem(remote_job) if remote_job else None
+                if why is not None:  # never store what the project would refuse (a secret...)
+                    emit(BatchEvent(item.shot_id, item.shot_number, event.state, event.fraction,
+                                    f"the remote job cannot be recorded ({why}); it will not be resumed after a crash"))
+                    continue
+                if remote_job:  # accepted by the service: record it now, so a crash can resume it
+                    before = pending.get(item.shot_id)
+                    take = self._take(item, before.id if before else new_id("take"), None, TakeStatus.RUNNING,
+                                      remote_job=dict(remote_job))
+                    pending[item.shot_id] = take
+                    emit(BatchEvent(item.shot_id, item.shot_number, event.state, event.fraction,
+                                    "accepted by the service", take=take, remote_job=dict(remote_job)))
+                    continue
                 emit(BatchEvent(item.shot_id, item.shot_number, event.state, event.fraction, event.message))
                 continue
             remaining.discard(event.job_id)
@@ -388,26 +446,35 @@ class GenerationService:
                         outputs[event.job_id].unlink()
                     self._conclude(handle, emit, item, "failed", error=f"could not store the clip: {exc}")
                     continue
-                self._conclude(handle, emit, item, "generated", clip=clip, seconds=event.result.seconds)
+                self._conclude(handle, emit, item, "generated", clip=clip, seconds=event.result.seconds,
+                               pending=pending.get(item.shot_id))
             else:
                 with contextlib.suppress(OSError):
                     outputs[event.job_id].unlink()  # this job's own partial; never another's
                 self._conclude(handle, emit, item, "cancelled" if event.state == JobState.CANCELLED else "failed",
                                error=event.error or "cancelled",
-                               setup_error=bool(event.extra.get("setup_error")))
+                               setup_error=bool(event.extra.get("setup_error")), pending=pending.get(item.shot_id))
 
     def _conclude(self, handle: BatchHandle, emit: Callable[[BatchEvent], None], item: PlannedJob,
                   outcome: Outcome, clip: Path | None = None, error: str = "", seconds: float = 0.0,
-                  setup_error: bool = False) -> None:
+                  setup_error: bool = False, pending: Take | None = None) -> None:
+        """Record ``item``'s outcome. With ``pending`` (the unfinished take of an accepted remote
+        job) the outcome takes its id and replaces it, keeping the remote job as provenance; a
+        cancel then records a cancelled take, so the cancelled job is not resumed next time."""
         take: Take | None = None
+        remote_job = pending.remote_job if pending is not None else None
         if outcome in ("generated", "cached") and clip is not None:
-            take_id = new_id("take")
+            take_id = pending.id if pending is not None else new_id("take")
             relative = f"media/takes/{item.shot_id}/{take_id}.mp4"
             copy_media(clip, self.paths.root / relative)
             record = measure(self.paths.root / relative)  # the header's frames and duration, the size
-            take = self._take(item, take_id, relative, TakeStatus.DONE, record=record)
-        elif outcome == "failed" and not setup_error:  # a setup failure is not the shot's: no take
-            take = self._take(item, new_id("take"), None, TakeStatus.FAILED, error)
+            take = self._take(item, take_id, relative, TakeStatus.DONE, record=record, remote_job=remote_job)
+        elif outcome == "failed" and not setup_error:  # a setup failure (no key...) is not the shot's: no
+            # take, and an accepted job's unfinished take stays as it is, to be resumed once set up
+            take = self._take(item, pending.id if pending else new_id("take"), None, TakeStatus.FAILED, error,
+                              remote_job=remote_job)
+        elif outcome == "cancelled" and pending is not None:
+            take = self._take(item, pending.id, None, TakeStatus.CANCELLED, error, remote_job=remote_job)
         state = {"generated": JobState.DONE, "cached": JobState.DONE, "up_to_date": JobState.DONE,
                  "failed": JobState.FAILED, "cancelled": JobState.CANCELLED}[outcome]
         handle.outcomes[item.shot_id] = ShotOutcome(item.shot_id, item.shot_number, outcome, take, error,
@@ -419,14 +486,14 @@ class GenerationService:
 
     @staticmethod
     def _take(item: PlannedJob, take_id: str, media: str | None, status: TakeStatus, error: str = "",
-              record: MediaRecord | None = None) -> Take:
+              record: MediaRecord | None = None, remote_job: dict[str, Any] | None = None) -> Take:
         record = record or MediaRecord()
         return Take(
             id=take_id, generator_id=item.generator_id, generator_version=item.generator_version,
             request_hash=item.request_hash, seed=item.request.seed, media_path=media,
             created_at=datetime.now(UTC).isoformat(timespec="seconds"), status=status, error=error,
             prompt=item.request.prompt, frames=record.frames, duration_s=record.duration_s,
-            size_bytes=record.size_bytes,
+            size_bytes=record.size_bytes, remote_job=dict(remote_job) if remote_job else None,
         )
 
 
@@ -484,6 +551,10 @@ def generate_shots(
     on_event: Callable[[BatchEvent], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
     service: GenerationService | None = None,
+    settings: dict[str, Any] | None = None,
+    run_options: dict[str, Any] | None = None,
+    on_remote_accepted: Callable[[BatchEvent], None] | None = None,
+    planned: list[PlannedJob] | None = None,
 ) -> GenerationReport:
     """Generate (or reuse) takes for ``shots`` and record them on ``document``. Saves nothing.
 
@@ -492,21 +563,27 @@ def generate_shots(
     for it to wind down while recording the takes that finished on ``document``, and is then
     re-raised, so every caller stops (the CLI saves the recorded takes; ``render`` exports
     nothing). A second interrupt while winding down propagates at once.
+
+    ``settings`` and ``run_options`` go to ``plan_generation``; ``planned`` runs a plan the caller
+    already made (to show its cost first). ``on_remote_accepted`` is called on this thread right
+    after the unfinished take of a job a remote service accepted is recorded on ``document``: the
+    CLI saves there, so a crash from then on resumes the job instead of paying for it twice.
     """
     started = time.monotonic()
     own_service = service is None
     service = service or GenerationService(document.paths.root)
     try:
-        planned = service.plan(document.project, shots, generator_id, reroll)
+        if planned is None:
+            planned = service.plan(document.project, shots, generator_id, reroll, settings, run_options)
         events: queue.Queue[BatchEvent] = queue.Queue()
         handle = service.start(planned, events.put, jobs=jobs)
         report = GenerationReport()
         counted: set[str] = set()
         try:
-            _collect(handle, events, document, report, counted, on_event, cancelled)
+            _collect(handle, events, document, report, counted, on_event, cancelled, on_remote_accepted)
         except KeyboardInterrupt:  # wind down, keep what finished, then let the caller stop
             handle.cancel()
-            _collect(handle, events, document, report, counted, on_event, None)
+            _collect(handle, events, document, report, counted, on_event, None, on_remote_accepted)
             handle.wait()
             _reconcile(handle, document, report, counted)
             raise
@@ -536,7 +613,8 @@ def _reconcile(handle: BatchHandle, document: Document, report: GenerationReport
 
 def _collect(handle: BatchHandle, events: queue.Queue[BatchEvent], document: Document, report: GenerationReport,
              counted: set[str], on_event: Callable[[BatchEvent], None] | None,
-             cancelled: Callable[[], bool] | None) -> None:
+             cancelled: Callable[[], bool] | None,
+             on_remote_accepted: Callable[[BatchEvent], None] | None = None) -> None:
     """Record the batch's final outcomes on ``document`` (this thread) until the batch finishes."""
     cancel_sent = False
     while True:
@@ -551,6 +629,12 @@ def _collect(handle: BatchHandle, events: queue.Queue[BatchEvent], document: Doc
             continue
         if on_event is not None:
             on_event(event)
+        if event.outcome is None and event.take is not None and event.shot_id not in counted:
+            with contextlib.suppress(KeyError):  # a remote job was accepted: its unfinished take
+                document.apply(record_take(document.project, event.shot_id, event.take))
+                if on_remote_accepted is not None:
+                    on_remote_accepted(event)
+            continue
         if event.outcome is None or event.shot_id in counted:
             continue
         counted.add(event.shot_id)

@@ -541,9 +541,17 @@ def select_take(project: Project, shot_id: str, take_id: str | None, pin: bool =
 
 
 def record_take(project: Project, shot_id: str, take: Take) -> Compound:
-    """Add a finished (or failed) take; a successful one becomes selected unless one is pinned."""
+    """Add a finished (or failed) take; a successful one becomes selected unless one is pinned.
+
+    A take with the same id already on the shot (one a remote service accepted and that was
+    recorded as running, so a restart could resume it) is replaced in place by its outcome.
+    """
     shot = _find_shot(project, shot_id)[2]
-    parts: list[Command] = [InsertTake(shot_id, len(shot.takes), take)]
+    index = next((i for i, t in enumerate(shot.takes) if t.id == take.id), None)
+    if index is not None:
+        parts: list[Command] = [RemoveTake(shot_id, take.id), InsertTake(shot_id, index, take)]
+    else:
+        parts = [InsertTake(shot_id, len(shot.takes), take)]
     if take.status == "done" and not shot.take_pinned:
         parts.append(set_shot(shot_id, "selected_take_id", take.id))
     return Compound(parts, "Generate take")

@@ -152,6 +152,10 @@ class Take:
     size_bytes: int | None = None  # its size on disk
     #: the style it was made in by a style test (schema 3); None for ordinary takes
     style_id: str | None = None
+    #: the job a remote service accepted for this take (service, endpoint, job id, status URLs:
+    #: plain JSON, never a secret), recorded the moment it was accepted so a restart resumes
+    #: following it instead of paying twice; kept on the finished take as its provenance
+    remote_job: dict[str, Any] | None = None
 
 
 @dataclass

@@ -293,9 +293,55 @@ def semantic_problems(project: Project, file: str, bundle: Path | None = None) -
                     value = getattr(take, name)
                     if value is not None and value < 0:
                         add(f"{base}.takes[{ti}].{name}", f"{name} must not be negative (got {value})")
+                if take.remote_job is not None and (why := remote_job_problem(take.remote_job)) is not None:
+                    add(f"{base}.takes[{ti}].remote_job", why)
             if shot.selected_take_id is not None and shot.selected_take_id not in take_ids:
                 add(f"{base}.selected_take_id", f"refers to unknown take {shot.selected_take_id!r}")
     return problems
+
+
+#: Key names a remote job record may never carry: it is saved in the project, and a project is
+#: shared; credentials live in the environment or the OS keyring only.
+_SECRET_KEY = re.compile(r"(key|token|secret|password|passwd|authorization|auth|credential|cookie)",
+                         re.IGNORECASE)
+#: Values that look like credentials whatever their key ("Bearer r8_...", "Key abc:def").
+_SECRET_VALUE = re.compile(r"^\s*(bearer|key|basic|token)\s+\S{8,}", re.IGNORECASE)
+#: a URL carrying a user name and password ("https://user:pass@host/")
+_URL_USERINFO = re.compile(r"://[^/\s@]+:[^/\s@]*@")
+REMOTE_JOB_MAX_BYTES = 16_384
+
+
+def remote_job_problem(job: Any) -> str | None:
+    """Why ``job`` (a take's remote job record) cannot be saved, or None: it must be a small JSON
+    object of plain values naming ``service`` and ``job_id``, with nothing that looks like a secret."""
+    if not isinstance(job, dict):
+        return "must be an object"
+    for required in ("service", "job_id"):
+        if not isinstance(job.get(required), str) or not job.get(required):
+            return f"needs a non-empty text {required!r}"
+    try:
+        text = json.dumps(job, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        return f"must hold JSON values only ({exc})"
+    if len(text) > REMOTE_JOB_MAX_BYTES:
+        return f"is too large ({len(text)} bytes; at most {REMOTE_JOB_MAX_BYTES})"
+
+    def walk(value: Any, where: str) -> str | None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if _SECRET_KEY.search(str(key)):
+                    return f"{where}{key!r} looks like a credential; secrets are never stored in a project"
+                if (why := walk(item, f"{where}{key}.")) is not None:
+                    return why
+        elif isinstance(value, list):
+            for item in value:
+                if (why := walk(item, where)) is not None:
+                    return why
+        elif isinstance(value, str) and (_SECRET_VALUE.match(value) or _URL_USERINFO.search(value)):
+            return f"{where.rstrip('.') or 'a value'} looks like a credential; secrets are never stored in a project"
+        return None
+
+    return walk(job, "")
 
 
 def _volume(add: Any, path: str, value: float) -> None:

@@ -237,6 +237,7 @@ class MainWindow(QMainWindow):
             gen_menu.addAction(act)
         gen_menu.addSeparator()
         gen_menu.addAction(self.act_executor)
+        self.act_remote = gen_menu.addAction("&Remote services…", self.open_remote_services)  # issue 14
         self.act_style_test = gen_menu.addAction("&Style test…", self.open_style_test)  # issue 18
         self.view_menu = menu.addMenu("&View")
         for act in (self.act_zoom_in, self.act_zoom_out):
@@ -263,10 +264,11 @@ class MainWindow(QMainWindow):
         self.generator_combo = QComboBox()
         self.generator_combo.setToolTip("generator for new takes")
         from ..generation.registry import generator_specs
+        from .remote_keys import generator_label
 
         self.generator_combo.addItem("project generator", None)
-        for generator_id in sorted(generator_specs()):
-            self.generator_combo.addItem(generator_id, generator_id)
+        for generator_id in sorted(generator_specs()):  # remote ones say whether their key is set
+            self.generator_combo.addItem(generator_label(generator_id), generator_id)
         self.generator_combo.currentIndexChanged.connect(
             lambda _i: setattr(self.generation, "generator_id", self.generator_combo.currentData()))
         toolbar.addWidget(self.generator_combo)
@@ -339,6 +341,9 @@ class MainWindow(QMainWindow):
         self.generation.updated.connect(self._queue_updated)
         self.generation.up_to_date.connect(self._shots_up_to_date)
         self.generation.set_executor_choice(self._executor_preference())
+        from .remote_keys import paid_preferences
+
+        self.generation.max_cost, self.generation.rerun_expired = paid_preferences(self.settings)
         self.generation.batch_finished.connect(self._executor_note)
         self.queue_panel = QueuePanel(self.generation)
         self.player = Player(self.session, self.viewer, self)
@@ -486,6 +491,21 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._update_status()
         self._refresh_recent()
+        if document.bundle is not None and not document.read_only:
+            self.generation.resume_remote_jobs()  # accepted paid jobs finish, never resubmitted
+
+    def open_remote_services(self) -> None:
+        """Generate > Remote services…: keys (OS keyring), cost cap, re-run of expired results."""
+        from .remote_keys import RemoteKeysDialog, generator_label, paid_preferences
+
+        dialog = RemoteKeysDialog(self.settings, self)
+        if dialog.exec() and self.session is not None:
+            self.generation.max_cost, self.generation.rerun_expired = paid_preferences(self.settings)
+        for index in range(self.generator_combo.count()):
+            generator_id = self.generator_combo.itemData(index)
+            if generator_id is not None:
+                self.generator_combo.setItemText(index, generator_label(generator_id))
+        dialog.deleteLater()
 
     def _changed(self, _what: str) -> None:
         self._update_title()

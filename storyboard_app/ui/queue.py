@@ -21,6 +21,7 @@ from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
+    QLabel,
     QPushButton,
     QStyle,
     QStyledItemDelegate,
@@ -79,6 +80,11 @@ class GenerationController(QObject):
         self.batches: list[BatchHandle] = []
         self.generator_id: str | None = None  # None: the project's generator
         self.jobs: int | None = None
+        #: paid remote generation (issue 14): refuse a batch whose estimate is over this (None: no
+        #: cap); re-run a job whose result expired only when allowed; the last batch's estimate
+        self.max_cost: float | None = None
+        self.rerun_expired = False
+        self.cost_note = ""
         self._batch_ids = itertools.count(1)
         self._batch_of: dict[int, str] = {}  # id(BatchHandle) → merge key of its undo step
         self._recorded: dict[str, int] = {}  # merge key → takes folded into its current step
@@ -121,8 +127,12 @@ class GenerationController(QObject):
         return any(e.finished is None and e.batch is not None and e.shot_id in e.batch.outcomes
                    for e in self.entries.values())
 
-    def generate(self, shot_ids: list[str] | None = None, only_changed: bool = False, reroll: bool = False) -> int:
-        """Queue generation for shots (None: all). Returns how many jobs were queued."""
+    def generate(self, shot_ids: list[str] | None = None, only_changed: bool = False, reroll: bool = False,
+                 generator_id: str | None = None, resume_only: bool = False) -> int:
+        """Queue generation for shots (None: all). Returns how many jobs were queued.
+
+        ``resume_only``: queue only shots that follow a remote job already accepted (project
+        open): nothing new is submitted, so nothing is paid for without the user asking."""
         document = self.session.document
         if document.bundle is None:
             self.session.message.emit("Save the project before generating (takes live in the bundle)")
@@ -133,7 +143,12 @@ class GenerationController(QObject):
                  or self.entries[s.id].state in ("done", "failed", "cancelled")]
         try:
             service = self.service()
-            planned = service.plan(project, shots, self.generator_id, reroll)
+            run_options = {"rerun_expired": True} if self.rerun_expired else None
+            planned = service.plan(project, shots, generator_id or self.generator_id, reroll, None, run_options)
+            if resume_only:
+                planned = [p for p in planned if p.pending_take_id is not None]
+            if not self._within_budget(planned):
+                return 0
         except Exception as exc:  # noqa: BLE001 - unknown generator, bad reference path...
             self.session.message.emit(f"Can't generate: {exc}")
             return 0
@@ -154,12 +169,47 @@ class GenerationController(QObject):
         self.updated.emit()
         return len(planned)
 
+    def _within_budget(self, planned: list) -> bool:
+        """Estimate what the batch costs (shown in the queue); refuse it over ``max_cost``."""
+        from ..generation.remote.cost import CostCapExceeded, enforce_cap, estimate
+
+        found = estimate(planned)
+        self.cost_note = found.describe() if (found.paid_shots or found.resumed) else ""
+        try:
+            enforce_cap(found, self.max_cost)
+        except CostCapExceeded as exc:
+            self.session.message.emit(f"Not generating: {exc}")
+            self.updated.emit()
+            return False
+        return True
+
+    def resume_remote_jobs(self) -> int:
+        """Follow again every remote job the project's takes say was accepted but never finished
+        (the app was closed or crashed mid-batch): no second submission, no second payment."""
+        from ..model import TakeStatus
+
+        by_generator: dict[str, list[str]] = {}
+        for shot in self.session.project.all_shots():
+            for take in shot.takes:
+                if take.remote_job and take.status in (TakeStatus.QUEUED, TakeStatus.RUNNING):
+                    by_generator.setdefault(take.generator_id, []).append(shot.id)
+                    break
+        queued = 0
+        for generator_id, shot_ids in by_generator.items():
+            queued += self.generate(shot_ids, generator_id=generator_id, resume_only=True)
+        if queued:
+            self.session.message.emit(f"Resuming {queued} remote job(s) accepted before the app closed")
+        return queued
+
     @Slot(object)
     def _on_event(self, event: BatchEvent) -> None:
         entry = self.entries.get(event.shot_id)
         if entry is None:
             return
         now = time.monotonic()
+        if event.outcome is None and event.take is not None:  # a remote service accepted the job:
+            self._record(entry, event, pending=True)  # on the take at once, and autosaved, so a
+            self.session.autosave()  # crash resumes it instead of paying twice
         if event.outcome is None:
             entry.state = event.state.value
             if entry.state == "running" and entry.started is None:
@@ -180,18 +230,19 @@ class GenerationController(QObject):
         if not self.running and all(e.finished is not None for e in self.entries.values()):
             self.batch_finished.emit()
 
-    def _record(self, entry: QueueEntry, event: BatchEvent) -> None:
+    def _record(self, entry: QueueEntry, event: BatchEvent, pending: bool = False) -> None:
         """Record a finished take; a batch's takes fold into ONE undo step ("Generate 7 takes")
         for as long as that step is the newest one (an edit in between starts a new step), so a
         batch never buries the director's own edits under one step per shot (issue 13.8)."""
         key = self._batch_of.get(id(entry.batch), f"generate-shot:{entry.shot_id}")
         history = self.session.document.history
-        count = self._recorded.get(key, 0) + 1 if history.top_merge_key == key else 1
+        # a running take (accepted remote job) is not counted: its outcome replaces it later
+        count = (self._recorded.get(key, 0) if history.top_merge_key == key else 0) + (0 if pending else 1)
         try:
             command = record_take(self.session.project, event.shot_id, event.take)
         except (KeyError, CommandError):  # the shot was deleted while it generated
             return
-        command.label = "Generate take" if count == 1 else f"Generate {count} takes"
+        command.label = "Generate take" if count <= 1 else f"Generate {count} takes"
         if self.session.apply(command, merge_key=key, window=math.inf):
             self._recorded[key] = count
 
@@ -286,6 +337,9 @@ class QueuePanel(QWidget):
         cancel, cancel_all = QPushButton("Cancel"), QPushButton("Cancel all")
         retry, clear = QPushButton("Retry failed"), QPushButton("Clear finished")
         cancel.clicked.connect(self._cancel_selected)
+        #: the estimated cost of paid remote generation (hidden when nothing costs money)
+        self.cost_label = QLabel()
+        self.cost_label.setObjectName("queueCost")
         cancel_all.clicked.connect(controller.cancel_all)
         retry.clicked.connect(controller.retry_failed)
         clear.clicked.connect(controller.clear_finished)
@@ -295,6 +349,7 @@ class QueuePanel(QWidget):
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
+        layout.addWidget(self.cost_label)
         layout.addWidget(self.table)
         controller.updated.connect(self.refresh)
         self.refresh()
@@ -316,6 +371,10 @@ class QueuePanel(QWidget):
 
     def refresh(self) -> None:
         now = time.monotonic()
+        note = self.controller.cost_note
+        if self.cost_label.text() != note:
+            self.cost_label.setText(note)
+        self.cost_label.setVisible(bool(note))
         entries = list(self.controller.entries.values())
         self.table.setRowCount(len(entries))
         for row, entry in enumerate(entries):

@@ -1,0 +1,131 @@
+"""Issue 14 in the GUI: keys in the keyring from a dialog, remote status in the generator picker,
+the queue's cost estimate, an accepted job on the take at once (autosaved), cancel reaching the
+service, and accepted jobs resumed when the project is opened."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from PySide6.QtCore import QSettings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generators"))
+
+from remote_fakes import FakeFal, memory_keyring  # noqa: E402
+
+from storyboard_app.generation.registry import register_generator, unregister_generator  # noqa: E402
+from storyboard_app.generation.service import plan_generation  # noqa: E402
+from storyboard_app.model import CameraMove, Document, Project, Sequence, Shot, Take, TakeStatus  # noqa: E402
+from storyboard_app.ui.remote_keys import RemoteKeysDialog, generator_label, paid_preferences  # noqa: E402
+
+KEY = "fal-gui-test-key-5555"
+FAST = {"poll_interval": 0.05, "http_timeout": 5, "retries": 2, "retry_backoff": 0.05}
+
+
+@pytest.fixture
+def isolated_keyring(monkeypatch):
+    yield from memory_keyring(monkeypatch)
+
+
+@pytest.fixture
+def fal(monkeypatch, isolated_keyring):
+    register_generator("fal", "generators.fal:FalGenerator")
+    fake = FakeFal(KEY)
+    monkeypatch.setenv("STORYBOARD_FAL_BASE_URL", fake.url)
+    monkeypatch.setenv("FAL_KEY", KEY)
+    yield fake
+    fake.close()
+    unregister_generator("fal")
+
+
+def fal_document(root: Path, shots: int = 1) -> Document:
+    project = Project(title="remote", fps=12, width=160, height=90, generator="fal",
+                      generator_settings={"fal": dict(FAST)},
+                      sequences=[Sequence("q", "EXT. PIER - DAY", [
+                          Shot(id=f"s{i}", number=str(i + 1), prompt=f"gull {i}", duration=18,
+                               camera_move=CameraMove.STATIC) for i in range(shots)])])
+    document = Document(project)
+    document.save(root)
+    return document
+
+
+def test_keys_dialog_stores_in_the_keyring_and_never_shows_the_key(qtbot, isolated_keyring, monkeypatch, tmp_path):
+    monkeypatch.delenv("FAL_KEY", raising=False)
+    monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)
+    dialog = RemoteKeysDialog(settings, ask=lambda parent, label: "fal-typed-in-key-1")
+    qtbot.addWidget(dialog)
+    assert dialog.status["fal"].text() == "not set" and generator_label("fal") == "fal — no key"
+    dialog.set_buttons["fal"].click()
+    assert isolated_keyring.store[("storyboard-app", "fal")] == "fal-typed-in-key-1"
+    assert dialog.status["fal"].text() == "keyring" and generator_label("fal") == "fal — key set"
+    texts = [w.text() for w in dialog.findChildren(type(dialog.note))]
+    assert not [t for t in texts if "fal-typed-in-key-1" in t]
+    dialog.clear_buttons["fal"].click()
+    assert dialog.status["fal"].text() == "not set"
+    dialog.max_cost.setValue(2.5)
+    dialog.rerun.setChecked(True)
+    dialog.accept()
+    assert paid_preferences(settings) == (2.5, True)
+    assert generator_label("sketch") == "sketch"
+
+
+def test_accepted_job_is_on_the_take_and_autosaved_then_finishes(make_window, qtbot, fal, tmp_path):
+    window = make_window(fal_document(tmp_path / "r.sbproj"))
+    labels = [window.generator_combo.itemText(i) for i in range(window.generator_combo.count())]
+    assert "fal — key set" in labels
+    fal.hold = True
+    assert window.generation.generate() == 1
+    shot = window.session.project.all_shots()[0]
+    qtbot.waitUntil(lambda: any(t.status == TakeStatus.RUNNING and t.remote_job for t in shot.takes), timeout=60000)
+    job_id = shot.takes[0].remote_job["job_id"]
+    autosave = window.session.document.paths.autosave_file
+    assert autosave.is_file() and job_id in autosave.read_text()
+    assert window.queue_panel.cost_label.text().startswith("estimated cost: $0.36 for 1 shot")
+    qtbot.waitUntil(lambda: any("queue (position 3)" in e.message or "running" in e.message
+                                for e in window.generation.entries.values()), timeout=30000)
+    fal.hold = False
+    qtbot.waitUntil(lambda: shot.takes and shot.takes[0].status == TakeStatus.DONE, timeout=60000)
+    qtbot.waitUntil(lambda: not window.generation.running, timeout=10000)
+    assert len(shot.takes) == 1 and shot.selected_take_id == shot.takes[0].id and len(fal.submissions) == 1
+
+
+def test_cancel_in_the_queue_reaches_the_service(make_window, qtbot, fal, tmp_path):
+    window = make_window(fal_document(tmp_path / "c.sbproj"))
+    fal.hold = True
+    window.generation.generate()
+    shot = window.session.project.all_shots()[0]
+    qtbot.waitUntil(lambda: any(t.remote_job for t in shot.takes), timeout=60000)
+    window.generation.cancel(shot.id)
+    qtbot.waitUntil(lambda: len(fal.calls_to("cancel")) == 1, timeout=30000)
+    qtbot.waitUntil(lambda: shot.takes[0].status == TakeStatus.CANCELLED, timeout=30000)
+    qtbot.waitUntil(lambda: not window.generation.running, timeout=10000)
+
+
+def test_the_cost_cap_refuses_a_batch_in_the_gui(make_window, qtbot, fal, tmp_path):
+    window = make_window(fal_document(tmp_path / "k.sbproj", shots=2))
+    window.generation.max_cost = 0.5
+    assert window.generation.generate() == 0
+    assert fal.calls == [] and "over the cap" in window.statusBar().currentMessage()
+
+
+def test_opening_a_project_resumes_accepted_jobs_without_submitting(make_window, qtbot, fal, tmp_path):
+    root = tmp_path / "o.sbproj"
+    document = fal_document(root)
+    answer = httpx.post(f"{fal.url}/fal-ai/ltx-2/text-to-video", json={"prompt": "gull 0"},
+                        headers={"Authorization": f"Key {KEY}"}).json()  # accepted before a "crash"
+    job = {"service": "fal", "endpoint": "fal-ai/ltx-2/text-to-video", "job_id": answer["request_id"],
+           "status_url": answer["status_url"], "response_url": answer["response_url"],
+           "cancel_url": answer["cancel_url"]}
+    (planned,) = plan_generation(document.project, root, generator_id="fal")
+    document.project.all_shots()[0].takes.append(Take(
+        id="take_resume1", generator_id="fal", generator_version="1", request_hash=planned.request_hash,
+        status=TakeStatus.RUNNING, remote_job=job))
+    document.save()
+    window = make_window(Document.open(root))
+    shot = window.session.project.all_shots()[0]
+    qtbot.waitUntil(lambda: shot.takes[0].status == TakeStatus.DONE, timeout=60000)
+    qtbot.waitUntil(lambda: not window.generation.running, timeout=10000)
+    assert [t.id for t in shot.takes] == ["take_resume1"] and len(fal.submissions) == 1
