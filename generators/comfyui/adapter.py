@@ -10,6 +10,7 @@ diffusers still mode; a video is scaled, cropped, resampled and held to the shot
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import tempfile
 import time
@@ -61,11 +62,14 @@ class ComfyUIGenerator:
             config = ComfySettings.from_settings(settings or {})
         except GeneratorSetupError as exc:
             return Availability(False, str(exc))
+        # short: the picker asks every generator, and an unreachable host must not hold it up
+        quick = dataclasses.replace(config.timeouts, connect=min(config.timeouts.connect, 3.0))
         try:
-            with ComfyClient(config.url, headers=config.headers, timeouts=config.timeouts) as client:
+            with ComfyClient(config.url, headers=config.headers, timeouts=quick) as client:
                 stats = client.system_stats(timeout=min(config.timeouts.read, 5.0))
         except ComfyError as exc:
-            return Availability(False, f"ComfyUI not reachable at {config.url}: {exc}")
+            reason = str(exc).removeprefix(f"ComfyUI at {config.url}: ")
+            return Availability(False, f"ComfyUI not reachable at {config.url}: {reason}")
         system = stats.get("system") if isinstance(stats.get("system"), dict) else {}
         devices = stats.get("devices") if isinstance(stats.get("devices"), list) else []
         version = system.get("comfyui_version") or "?"

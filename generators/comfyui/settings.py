@@ -36,9 +36,10 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                                                       f"reads variable NAME (or ${HEADERS_ENV}, a JSON object)"},
         "first_frame": {"type": "string", "description": "image for image-to-video (default: the first reference image)"},
         "connect_timeout": {"type": "number", "default": 10},
-        "timeout": {"type": "number", "default": 60, "description": "seconds to wait for one answer"},
+        "request_timeout": {"type": "number", "default": 60, "description": "seconds to wait for one answer"},
         "transfer_timeout": {"type": "number", "default": 300},
-        "job_timeout": {"type": "number", "default": 3600, "description": "seconds a job may take, queued + running"},
+        "job_timeout": {"type": "number", "default": 3600,
+                        "description": "seconds a job may take, queued + running (default: the service's 'timeout')"},
         "poll_interval": {"type": "number", "default": 1.0},
         "retries": {"type": "integer", "default": 5},
         "retry_backoff": {"type": "number", "default": 0.5, "description": "first backoff in seconds (doubles, with jitter)"},
@@ -84,8 +85,12 @@ class ComfySettings:
             headers=resolve_headers(settings.get("headers"), env),
             first_frame=str(settings["first_frame"]) if settings.get("first_frame") else None,
             timeouts=Timeouts(
-                connect=_num(settings, "connect_timeout", 10.0), read=_num(settings, "timeout", 60.0),
-                transfer=_num(settings, "transfer_timeout", 300.0), job=_num(settings, "job_timeout", 3600.0)),
+                connect=_num(settings, "connect_timeout", 10.0), read=_num(settings, "request_timeout", 60.0),
+                transfer=_num(settings, "transfer_timeout", 300.0),
+                # the generation service stops a job's worker after the setting 'timeout' (the
+                # whole job); following gives up a little before that, leaving the job on the
+                # server for the next run to resume
+                job=_num(settings, "job_timeout", max(_num(settings, "timeout", _service_timeout()) - 5.0, 1.0))),
             poll_interval=_num(settings, "poll_interval", 1.0),
             retries=max(int(_num(settings, "retries", 5.0)), 1),
             retry_backoff=_num(settings, "retry_backoff", 0.5, low=0.0),
@@ -124,6 +129,12 @@ def resolve_headers(value: Any, env: dict[str, str] | os._Environ) -> dict[str, 
         if any(c in name + item for c in "\r\n"):
             raise GeneratorSetupError(f"comfyui header {name!r}: line breaks are not allowed")
     return headers
+
+
+def _service_timeout() -> float:
+    from storyboard_app.generation.service import DEFAULT_TIMEOUT
+
+    return float(DEFAULT_TIMEOUT)
 
 
 def _num(settings: dict[str, Any], key: str, default: float, low: float = 1e-3) -> float:

@@ -18,7 +18,7 @@ from storyboard_app.generation.request import ShotRequest, build_request  # noqa
 from storyboard_app.media.ffmpeg import run_ffmpeg  # noqa: E402
 
 #: fast settings for a loopback server
-FAST = {"retry_backoff": 0.01, "poll_interval": 0.05, "timeout": 5, "connect_timeout": 2, "retries": 3}
+FAST = {"retry_backoff": 0.01, "poll_interval": 0.05, "request_timeout": 5, "connect_timeout": 2, "retries": 3}
 
 
 class Recorder:

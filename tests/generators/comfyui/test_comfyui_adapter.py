@@ -183,7 +183,7 @@ def test_a_hung_response_times_out_with_a_clear_error(server, tmp_path):
     server.hang["POST /prompt"] = 10.0
     started = time.monotonic()
     with pytest.raises(GenerationError, match=r"no answer within 0.3 s"):
-        generate(request_for(server, timeout=0.3, retries=2), tmp_path / "e.mp4")
+        generate(request_for(server, request_timeout=0.3, retries=2), tmp_path / "e.mp4")
     assert time.monotonic() - started < 5
 
 
