@@ -114,25 +114,27 @@ class ComfyUIGenerator:
                 progress(0.02, "the server no longer has the job: submitting it again")
                 job = None
         if job is None:
+            state = "pending"
             prompt_id, client_id = str(uuid.uuid4()), uuid.uuid4().hex
             graph = self._prepare(request, workflow, config, client, progress)
+        # the socket opens before the prompt is submitted, so no message about it is missed
         ws = open_websocket(config.url, client_id, client.headers, config.timeouts.connect) if config.websocket else None
-        follower = JobFollower(client, prompt_id, client_id, graph or workflow.graph, progress, cancel,
-                               poll_interval=config.poll_interval, job_timeout=config.timeouts.job, ws=ws)
         try:
             if graph is not None:
                 cancel.raise_if_cancelled()
                 progress(0.08, "submitting to ComfyUI")
-                client.submit(graph, prompt_id, client_id)
+                prompt_id = str(client.submit(graph, prompt_id, client_id)["prompt_id"])
                 # from here on the server has the job: record it before anything else can fail
                 report_remote_job(progress, {"service": SERVICE, "endpoint": config.url, "job_id": prompt_id,
                                              "client_id": client_id, "workflow": workflow.name})
                 progress(0.1, "queued on ComfyUI")
-            else:
-                follower.state = state
         except BaseException:
-            follower.close()
+            if ws is not None:
+                ws.close()
             raise
+        follower = JobFollower(client, prompt_id, client_id, graph or workflow.graph, progress, cancel,
+                               poll_interval=config.poll_interval, job_timeout=config.timeouts.job, ws=ws)
+        follower.state = state
         return prompt_id, follower.follow(), graph is None
 
     def _prepare(self, request: ShotRequest, workflow: Workflow, config: ComfySettings, client: ComfyClient,

@@ -216,8 +216,9 @@ class ComfyClient:
         if not isinstance(data, dict) or "prompt_id" not in data:
             raise ComfyError(f"ComfyUI at {self.base_url}: POST /prompt answered without a prompt_id")
         if str(data["prompt_id"]) != prompt_id:
-            raise ComfyError(f"ComfyUI at {self.base_url} ignored our prompt_id (it answered "
-                             f"{data['prompt_id']}): this server is too old to resume jobs; update ComfyUI")
+            # a ComfyUI older than mid-2025 ignores a client's prompt_id: follow (and record)
+            # the id it chose; only a lost answer on such a server can queue a prompt twice
+            data = {**data, "prompt_id": str(data["prompt_id"])}
         return data
 
     def history(self, prompt_id: str) -> dict[str, Any] | None:
