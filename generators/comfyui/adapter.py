@@ -88,7 +88,18 @@ class ComfyUIGenerator:
                 tempfile.TemporaryDirectory(prefix="comfyui-") as tmp:
             prompt_id, entry, resumed = self._run(request, workflow, config, client, progress, cancel)
             files = pick_output(entry, workflow.output, workflow.result_node, prompt_id)
-            self._deliver(files, client, config, workflow, request, Path(tmp), output, progress, cancel)
+            try:
+                self._deliver(files, client, config, workflow, request, Path(tmp), output, progress, cancel)
+            except ComfyError as exc:
+                if not (resumed and exc.status == 404):
+                    raise
+                # a finished job from before the restart whose files were since deleted on the
+                # server: make it again (resuming the same job would only find the same hole)
+                progress(0.05, "the resumed job's output is gone from the server: submitting again")
+                fresh = dataclasses.replace(request, remote_job=None)
+                prompt_id, entry, resumed = self._run(fresh, workflow, config, client, progress, cancel)
+                files = pick_output(entry, workflow.output, workflow.result_node, prompt_id)
+                self._deliver(files, client, config, workflow, request, Path(tmp), output, progress, cancel)
         progress(1.0, "done")
         return GenerationResult(
             output, "clip", request.frames, request.fps, request.width, request.height,

@@ -279,6 +279,9 @@ class ComfyClient:
                         self._write_body(response, dest, limit, name)
                         return response.headers.get("Content-Type", "")
                     response.read()
+                    if response.status_code == 404:
+                        raise ComfyError(f"ComfyUI at {self.base_url} no longer has the output {name} "
+                                         "(HTTP 404: deleted from its output folder?)", 404)
                     if response.status_code not in RETRY_STATUSES:
                         raise self._http_error(response, f"downloading {name}")
                     retry_after = parse_retry_after(response.headers.get("Retry-After"))

@@ -9,11 +9,12 @@ an error message and never stored in the take's remote job record.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from storyboard_app.generation.protocol import GeneratorSetupError
 
@@ -75,6 +76,15 @@ class ComfySettings:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise GeneratorSetupError(f"comfyui setting 'url': {url!r} is not an http(s) URL "
                                       f"(e.g. {DEFAULT_URL})")
+        headers = resolve_headers(settings.get("headers"), env)
+        if parts.username is not None or parts.password is not None:
+            # user:password in the URL becomes Basic auth, so the URL itself (shown in messages,
+            # recorded with the job) carries no secret
+            user, password = unquote(parts.username or ""), unquote(parts.password or "")
+            token = base64.b64encode(f"{user}:{password}".encode()).decode()
+            headers.setdefault("Authorization", f"Basic {token}")
+            host = parts.netloc.rsplit("@", 1)[1]
+            url = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment)).rstrip("/")
         mapping = settings.get("mapping")
         if mapping is not None and not isinstance(mapping, str | dict):
             raise GeneratorSetupError("comfyui setting 'mapping': a file path or an object")
@@ -82,7 +92,7 @@ class ComfySettings:
             url=url,
             workflow=str(settings.get("workflow") or "still_sd15"),
             mapping=mapping,
-            headers=resolve_headers(settings.get("headers"), env),
+            headers=headers,
             first_frame=str(settings["first_frame"]) if settings.get("first_frame") else None,
             timeouts=Timeouts(
                 connect=_num(settings, "connect_timeout", 10.0), read=_num(settings, "request_timeout", 60.0),

@@ -70,6 +70,7 @@ class FakeComfy:
         self.finish_gate = threading.Event()  # a running prompt waits at its sampler until set
         self.finish_gate.set()
         self.steps = 4
+        self.honour_prompt_id = True  # False: a ComfyUI from before client prompt ids (picks its own)
         self.output_style = "auto"  # "auto" (by node class), "gifs" (VideoHelperSuite), "frames" (SaveImage batch)
         self.interrupt_flag = threading.Event()
         self._work = threading.Condition(self.lock)
@@ -133,7 +134,7 @@ class FakeComfy:
                                                                    "details": f"image - Invalid image file: {node['inputs']['image']}",
                                                                    "extra_info": {}}],
                                                       "dependent_outputs": [], "class_type": "LoadImage"}}}
-        prompt_id = str(body.get("prompt_id", uuid.uuid4()))
+        prompt_id = str(body.get("prompt_id", uuid.uuid4()) if self.honour_prompt_id else uuid.uuid4())
         with self._work:
             self.number += 1
             extra = {"client_id": body["client_id"]} if "client_id" in body else {}

@@ -138,9 +138,10 @@ def test_validation_errors_are_shown_per_node_in_plain_words(server, tmp_path):
                           "details": "ckpt_name: 'v1-5-pruned-emaonly-fp16.safetensors' not in []", "extra_info": {}}],
               "dependent_outputs": ["9"], "class_type": "CheckpointLoaderSimple"},
     }
-    out = tmp_path / "e.mp4"
+    out, recorder = tmp_path / "e.mp4", Recorder()
     with pytest.raises(GenerationError) as err:
-        generate(request_for(server), out)
+        generate(request_for(server), out, recorder)
+    assert recorder.jobs == []  # refused: nothing to resume
     text = str(err.value)
     assert "node 6 (CLIPTextEncode): Required input is missing: clip" in text
     assert "node 4 (CheckpointLoaderSimple): Value not in list: ckpt_name" in text
@@ -369,6 +370,27 @@ def test_resume_when_the_server_forgot_the_job_submits_it_again(server, tmp_path
     assert recorder.jobs and recorder.jobs[0]["job_id"] != job["job_id"]  # the new job is recorded
 
 
+def test_a_resumed_job_whose_output_was_deleted_on_the_server_is_made_again(server, tmp_path):
+    request = request_for(server)
+    first = Recorder()
+    generate(request, tmp_path / "first.mp4", first)
+    for file in server.output_dir.rglob("*.png"):
+        file.unlink()
+    out, second = tmp_path / "second.mp4", Recorder()
+    result = generate(dataclasses.replace(request, remote_job=first.jobs[0]), out, second)
+    assert out.exists() and len(server.calls("POST", "/prompt")) == 2
+    assert result.info["resumed"] is False and second.jobs[0]["job_id"] == result.info["prompt_id"]
+
+
+def test_an_older_comfyui_that_picks_its_own_prompt_id_is_followed_by_that_id(server, tmp_path):
+    server.honour_prompt_id = False
+    recorder = Recorder()
+    out = tmp_path / "o.mp4"
+    result = generate(request_for(server), out, recorder)
+    [server_id] = server.history
+    assert out.exists() and recorder.jobs[0]["job_id"] == server_id == result.info["prompt_id"]
+
+
 def test_a_job_recorded_for_another_server_is_not_resumed_there(server, tmp_path):
     job = {"service": "comfyui", "endpoint": "http://elsewhere:8188", "job_id": "abc"}
     generate(dataclasses.replace(request_for(server), remote_job=job), tmp_path / "o.mp4")
@@ -392,6 +414,15 @@ def test_custom_headers_reach_every_call_and_never_the_job_record_or_messages(se
     with pytest.raises(GenerationError) as err:
         generate(request_for(server, headers={"Authorization": "env:PROXY_TOKEN"}), tmp_path / "h2.mp4")
     assert "refused access" in str(err.value) and "canary" not in str(err.value)
+
+
+def test_user_and_password_in_the_url_become_basic_auth_and_stay_out_of_the_job(server, tmp_path):
+    url = server.url.replace("http://", "http://director:s3cret-canary@")
+    recorder = Recorder()
+    generate(request_for(server, url=url), tmp_path / "u.mp4", recorder)
+    expected = "Basic " + __import__("base64").b64encode(b"director:s3cret-canary").decode()
+    assert all(h.get("Authorization") == expected for h in server.seen_headers)
+    assert recorder.jobs[0]["endpoint"] == server.url and "canary" not in repr(recorder.events)
 
 
 def test_check_reports_reachability_for_the_picker(server):
