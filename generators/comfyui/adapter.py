@@ -86,7 +86,7 @@ class ComfyUIGenerator:
         with ComfyClient(config.url, headers=config.headers, timeouts=config.timeouts,
                          retry=config.retry_policy(), cancelled=cancel.is_cancelled) as client, \
                 tempfile.TemporaryDirectory(prefix="comfyui-") as tmp:
-            prompt_id, entry, resumed = self._run(request, workflow, config, client, progress, cancel)
+            prompt_id, entry, resumed = self._run(request, workflow, config, client, progress, cancel, Path(tmp))
             files = pick_output(entry, workflow.output, workflow.result_node, prompt_id)
             try:
                 self._deliver(files, client, config, workflow, request, Path(tmp), output, progress, cancel)
@@ -97,7 +97,7 @@ class ComfyUIGenerator:
                 # server: make it again (resuming the same job would only find the same hole)
                 progress(0.05, "the resumed job's output is gone from the server: submitting again")
                 fresh = dataclasses.replace(request, remote_job=None)
-                prompt_id, entry, resumed = self._run(fresh, workflow, config, client, progress, cancel)
+                prompt_id, entry, resumed = self._run(fresh, workflow, config, client, progress, cancel, Path(tmp))
                 files = pick_output(entry, workflow.output, workflow.result_node, prompt_id)
                 self._deliver(files, client, config, workflow, request, Path(tmp), output, progress, cancel)
         progress(1.0, "done")
@@ -109,7 +109,7 @@ class ComfyUIGenerator:
         )
 
     def _run(self, request: ShotRequest, workflow: Workflow, config: ComfySettings, client: ComfyClient,
-             progress: ProgressCallback, cancel: CancelToken) -> tuple[str, dict[str, Any], bool]:
+             progress: ProgressCallback, cancel: CancelToken, tmp: Path) -> tuple[str, dict[str, Any], bool]:
         """Resume the shot's job when the server still has it, else submit; follow to the end."""
         job = request.remote_job if _is_ours(request.remote_job, config.url) else None
         graph: dict[str, Any] | None = None
@@ -127,7 +127,7 @@ class ComfyUIGenerator:
         if job is None:
             state = "pending"
             prompt_id, client_id = str(uuid.uuid4()), uuid.uuid4().hex
-            graph = self._prepare(request, workflow, config, client, progress)
+            graph = self._prepare(request, workflow, config, client, progress, tmp)
         # the socket opens before the prompt is submitted, so no message about it is missed
         ws = open_websocket(config.url, client_id, client.headers, config.timeouts.connect) if config.websocket else None
         try:
@@ -149,24 +149,43 @@ class ComfyUIGenerator:
         return prompt_id, follower.follow(), graph is None
 
     def _prepare(self, request: ShotRequest, workflow: Workflow, config: ComfySettings, client: ComfyClient,
-                 progress: ProgressCallback) -> dict[str, Any]:
+                 progress: ProgressCallback, tmp: Path) -> dict[str, Any]:
         width, height = workflow.size_for(request.width, request.height)
         values: dict[str, Any] = {
             "prompt": request.prompt, "negative": request.negative_prompt, "seed": int(request.seed),
             "width": width, "height": height, "frames": workflow.frames_for(request.seconds), "fps": workflow.fps,
         }
         if workflow.needs_image:
-            image = Path(config.first_frame) if config.first_frame else (
-                Path(request.reference_images[0]) if request.reference_images else None)
-            if image is None:
-                raise GenerationError(f"workflow {workflow.name} starts from an image: give a character in "
-                                      "this shot a reference image, or set the comfyui setting 'first_frame'")
-            if not image.is_file():
-                raise GenerationError(f"{image}: first-frame image not found")
+            image = self._first_frame(request, workflow, config, tmp, (width, height))
             progress(0.04, f"uploading {image.name}")
             digest = hashlib.sha256(image.read_bytes()).hexdigest()[:16]
             values["image"] = client.upload_image(image, f"storyboard_{digest}{image.suffix.lower() or '.png'}")
         return workflow.fill(values)
+
+    @staticmethod
+    def _first_frame(request: ShotRequest, workflow: Workflow, config: ComfySettings, tmp: Path,
+                     size: tuple[int, int]) -> Path:
+        """The image an image-to-video workflow starts from: the setting ``first_frame`` (a file,
+        or ``"sketch"``: the sketch generator's drawing of the shot, so the characters keep the
+        look the sketch gives them), else the first reference image of the shot's characters."""
+        if config.first_frame == "sketch":
+            from generators.sketch.painter import paint
+
+            path = tmp / "sketch_first_frame.png"
+            paint(request, *size).save(path)
+            return path
+        if config.first_frame:
+            image = Path(config.first_frame).expanduser()
+        elif request.reference_images:
+            image = Path(request.reference_images[0])
+        else:
+            raise GenerationError(f"workflow {workflow.name} starts from an image: give a character in this "
+                                  "shot a reference image, or set the comfyui setting 'first_frame' (a file, "
+                                  "or \"sketch\" to start from the sketch of the shot)")
+        if not image.is_file():
+            raise GenerationError(f"{image}: first-frame image not found (comfyui setting 'first_frame' or "
+                                  "a character's reference image)")
+        return image
 
     def _deliver(self, files: list[OutputFile], client: ComfyClient, config: ComfySettings, workflow: Workflow,
                  request: ShotRequest, tmp: Path, output: Path, progress: ProgressCallback,

@@ -35,7 +35,8 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                     "description": "request fields → node_id.inputs.field (default: NAME.mapping.json beside the workflow)"},
         "headers": {"type": "object", "description": "extra HTTP headers for a reverse proxy; a value \"env:NAME\" "
                                                       f"reads variable NAME (or ${HEADERS_ENV}, a JSON object)"},
-        "first_frame": {"type": "string", "description": "image for image-to-video (default: the first reference image)"},
+        "first_frame": {"type": "string", "description": "image-to-video's first frame: a file, or \"sketch\" "
+                                                           "(default: the first reference image)"},
         "connect_timeout": {"type": "number", "default": 10},
         "request_timeout": {"type": "number", "default": 60, "description": "seconds to wait for one answer"},
         "transfer_timeout": {"type": "number", "default": 300},

@@ -94,9 +94,18 @@ def test_image_to_video_uploads_the_first_frame_and_points_load_image_at_it(serv
 
 
 def test_image_to_video_without_any_image_says_what_to_do(server, tmp_path):
-    with pytest.raises(GenerationError, match="reference image.*first_frame"):
+    with pytest.raises(GenerationError, match="reference image.*first_frame.*sketch"):
         generate(request_for(server, "i2v_wan21", index=2), tmp_path / "x.mp4")
     assert server.calls("POST", "/prompt") == []
+
+
+def test_image_to_video_can_start_from_the_sketch_of_the_shot(server, tmp_path):
+    request = request_for(server, "i2v_wan21", index=2, first_frame="sketch")
+    generate(request, tmp_path / "s.mp4")
+    [body] = server.calls("POST", "/prompt")
+    uploaded = Image.open(server.input_dir / body["prompt"]["52"]["inputs"]["image"])
+    assert uploaded.size == (body["prompt"]["50"]["inputs"]["width"], body["prompt"]["50"]["inputs"]["height"])
+    assert len(set(uploaded.convert("RGB").getdata())) > 50  # a drawing, not a blank frame
 
 
 @pytest.mark.parametrize("style", ["gifs", "frames"])
