@@ -24,6 +24,9 @@ from storyboard_app.generation.protocol import GenerationCancelled, GenerationEr
 #: 5xx and 429 are worth another try; so are 408 and the reverse proxy's 502/503/504
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 120.0
+#: a cancel's calls are short: the worker running the adapter is killed 2 s after a cancel
+#: (``LocalProcessExecutor.CANCEL_GRACE``), and the server should hear it before that
+CANCEL_CALL_TIMEOUT = 0.6
 
 
 class ComfyError(GenerationError):
@@ -126,10 +129,10 @@ class ComfyClient:
                 **kwargs: Any) -> httpx.Response:
         """One call with retries. Returns a 2xx response (or one whose status is in ``ok_statuses``).
 
-        ``before_retry`` is asked before each retry; returning True stops retrying and returns
-        None-like success to the caller through ``RetrySettled`` (used by submit: the server may
-        have accepted a prompt whose answer was lost). ``honour_cancel=False`` is for the calls
-        that carry out a cancel (interrupt, delete) and must run after the token is set.
+        ``before_retry`` is asked before each retry; when it returns True the call is settled
+        without another try and ``RetrySettled`` is raised (used by submit: the server may have
+        queued a prompt whose answer was lost). ``honour_cancel=False`` is for the calls that
+        carry out a cancel (interrupt, delete) and must run after the token is set.
         """
         attempts = attempts or self.retry.attempts
         last = ""
@@ -142,7 +145,7 @@ class ComfyClient:
             except httpx.TimeoutException:
                 last = f"no answer within {timeout or self.timeouts.read:g} s"
             except httpx.TransportError as exc:
-                last = f"cannot connect ({_short(exc)})"
+                last = f"connection failed ({_short(exc)})"
             else:
                 if response.is_success or response.status_code in ok_statuses:
                     return response
@@ -260,11 +263,11 @@ class ComfyClient:
     def interrupt(self, prompt_id: str) -> None:
         """POST /interrupt {prompt_id}: ComfyUI (since 2025) interrupts only that prompt."""
         self.request("POST", "/interrupt", what="POST /interrupt", json={"prompt_id": prompt_id},
-                     attempts=2, timeout=2.0, honour_cancel=False)
+                     attempts=2, timeout=CANCEL_CALL_TIMEOUT, honour_cancel=False)
 
     def delete_queued(self, prompt_id: str) -> None:
         self.request("POST", "/queue", what="POST /queue", json={"delete": [prompt_id]}, attempts=2,
-                     timeout=2.0, honour_cancel=False)
+                     timeout=CANCEL_CALL_TIMEOUT, honour_cancel=False)
 
     def download(self, params: dict[str, str], dest: Path, limit: int) -> str:
         """GET /view streamed into ``dest``: at most ``limit`` bytes, the whole body or no file.

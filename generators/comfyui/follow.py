@@ -25,7 +25,7 @@ from storyboard_app.generation.protocol import (
     ProgressCallback,
 )
 
-from .client import ComfyClient, ComfyError
+from .client import CANCEL_CALL_TIMEOUT, ComfyClient, ComfyError
 
 #: seconds between history checks while the websocket is healthy (a missed "done" costs at most this)
 SAFETY_POLL = 10.0
@@ -229,7 +229,8 @@ class JobFollower:
         Returns what was done ("interrupted", "deleted", "nothing"). Never raises."""
         state = self.state
         try:
-            found, _ = self.client.queue_state(self.prompt_id, attempts=1, timeout=1.0, honour_cancel=False)
+            found, _ = self.client.queue_state(self.prompt_id, attempts=1, timeout=CANCEL_CALL_TIMEOUT,
+                                               honour_cancel=False)
             state = {"unknown": "done"}.get(found, found)
         except (ComfyError, GenerationCancelled):
             pass

@@ -466,3 +466,29 @@ def test_a_mapping_that_names_a_missing_input_is_one_line_naming_file_and_field(
     graph.write_text('{"nodes": [], "links": []}')
     with pytest.raises(WorkflowError, match="UI workflow; export it with 'Export \\(API\\)'"):
         load_workflow(str(graph))
+
+
+# --------------------------------------------------------------------------- small pieces
+
+
+def test_retry_after_in_seconds_or_as_a_date_and_backoff_with_jitter():
+    from email.utils import formatdate
+
+    from generators.comfyui.client import MAX_RETRY_AFTER, RetryPolicy, parse_retry_after
+
+    assert parse_retry_after("3") == 3.0 and parse_retry_after(None) is None and parse_retry_after("soon") is None
+    assert 8 <= parse_retry_after(formatdate(time.time() + 10, usegmt=True)) <= 10
+    policy = RetryPolicy(base=0.5, cap=4.0)
+    delays = [policy.delay(4) for _ in range(200)]
+    assert all(0 <= d <= 4.0 for d in delays) and len(set(delays)) > 100  # capped, jittered
+    assert policy.delay(0, retry_after=1e6) == MAX_RETRY_AFTER
+
+
+def test_a_workflow_with_a_node_the_server_lacks_is_explained():
+    """ComfyUI's 400 for a missing custom node has no node_errors, only an error."""
+    from generators.comfyui.client import describe_validation_error
+
+    answer = {"error": {"type": "invalid_prompt", "message": "Cannot execute because node VHS_VideoCombine does "
+                        "not exist.", "details": "Node ID '#12'", "extra_info": {}}, "node_errors": {}}
+    assert describe_validation_error(answer, {}) == ("ComfyUI refused the workflow: Cannot execute because node "
+                                                     "VHS_VideoCombine does not exist.: Node ID '#12'")
