@@ -322,11 +322,21 @@ def test_cancel_while_running_interrupts_that_prompt(server, tmp_path):
     started = time.monotonic()
     cancel.cancel()
     thread.join(10)
-    assert time.monotonic() - started < 2.0  # inside the worker's cancel grace
+    # the worker's cancel grace is 2 s; a loaded test machine gets twice that
+    assert time.monotonic() - started < 4.0
     assert isinstance(outcome["error"], GenerationCancelled)
     assert server.calls("POST", "/interrupt") == [{"prompt_id": pid}]
     server.wait_for(lambda: pid in server.history)
     assert server.history[pid]["status"]["status_str"] == "error"  # the server stopped it
+
+
+def test_a_job_that_outlasts_job_timeout_fails_and_is_left_on_the_server(server, tmp_path):
+    server.finish_gate.clear()
+    recorder = Recorder()
+    with pytest.raises(GenerationError, match=r"no result within 1 s .*left on the server"):
+        generate(request_for(server, job_timeout=1), tmp_path / "t.mp4", recorder)
+    assert server.running is not None and server.calls("POST", "/interrupt") == []
+    assert recorder.jobs  # recorded, so a later generate resumes it
 
 
 # --------------------------------------------------------------------------- resume
