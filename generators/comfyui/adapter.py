@@ -33,11 +33,14 @@ from storyboard_app.generation.request import ShotRequest
 from .client import ComfyClient, ComfyError
 from .follow import JobFollower, check_entry, open_websocket
 from .outputs import (
+    ANIMATED_IMAGE_SUFFIXES,
     OutputFile,
     animate,
     check_content_type,
     check_image,
+    check_result,
     check_video,
+    conform_animated_image,
     conform_clip,
     pick_output,
 )
@@ -209,9 +212,12 @@ class ComfyUIGenerator:
         elif files[0].kind == "image":
             size = check_image(paths[0], files[0].filename)
             animate(paths[0], output, request, cancel, size)
+        elif files[0].suffix in ANIMATED_IMAGE_SUFFIXES:
+            conform_animated_image(paths[0], output, request, cancel, workflow.fps)
         else:
             check_video(paths[0], files[0].filename)
             conform_clip(paths[0], output, request, cancel)
+        check_result(output, request)
 
 
 def _is_ours(job: dict[str, Any] | None, url: str) -> bool:

@@ -20,10 +20,13 @@ from storyboard_app.generation.protocol import CancelToken, GenerationError
 from storyboard_app.generation.request import ShotRequest
 from storyboard_app.media.camera import animate_still
 from storyboard_app.media.ffmpeg import BT709_OUTPUT, BT709_TAG, TO_BT709, FFmpegError, run_ffmpeg
-from storyboard_app.media.integrity import decode_video
+from storyboard_app.media.integrity import decode_video, measure, quick_problem
 
 VIDEO_SUFFIXES = {".mp4", ".webm", ".mov", ".mkv", ".gif", ".avi", ".m4v"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
+#: animations PIL decodes with per-frame durations (ffmpeg reads a WebP whose identical frames
+#: the encoder merged as one frame without a usable timestamp, and encodes nothing)
+ANIMATED_IMAGE_SUFFIXES = {".webp", ".png", ".apng"}
 
 
 @dataclass(frozen=True)
@@ -115,23 +118,70 @@ def check_video(path: Path, name: str) -> int:
 
 
 def conform_clip(source: Path, output: Path, request: ShotRequest, cancel: CancelToken,
-                 sequence_fps: int | None = None) -> None:
-    """``source`` (any video ffmpeg reads, or an image sequence pattern at ``sequence_fps``) →
-    the shot's exact size, rate and frame count, H.264 yuv420p BT.709 at ``output``."""
+                 sequence_fps: int | None = None, raw: tuple[int, int, bytes] | None = None) -> None:
+    """``source`` (any video ffmpeg reads, an image sequence pattern at ``sequence_fps``, or
+    ``raw`` RGB frames (width, height, bytes) at the shot's rate) → the shot's exact size, rate
+    and frame count, H.264 yuv420p BT.709 at ``output``."""
     w, h, fps = request.width, request.height, request.fps
     hold = request.frames / fps + 1
     graph = (f"scale={w}:{h}:force_original_aspect_ratio=increase:flags=bicubic,crop={w}:{h},fps={fps},"
              f"tpad=stop_mode=clone:stop_duration={hold:.3f},{TO_BT709},format=yuv420p,setsar=1,{BT709_TAG}")
-    inputs = ["-framerate", str(sequence_fps), "-i", str(source)] if sequence_fps else ["-i", str(source)]
+    if raw is not None:
+        inputs = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{raw[0]}x{raw[1]}", "-r", str(fps), "-i", "-"]
+    elif sequence_fps:
+        inputs = ["-framerate", str(sequence_fps), "-i", str(source)]
+    else:
+        inputs = ["-i", str(source)]
     try:
         run_ffmpeg(
             ["-y", "-threads", "2", *inputs, "-map", "0:v:0", "-vf", graph, "-frames:v", str(request.frames),
              "-r", str(fps), "-c:v", "libx264", "-preset", "veryfast", "-crf", str(int(request.settings.get("crf", 18))),
              "-pix_fmt", "yuv420p", *BT709_OUTPUT, "-movflags", "+faststart", "-an", str(output)],
             cancelled=cancel.is_cancelled, timeout=600, what="conforming the ComfyUI clip",
+            input_bytes=raw[2] if raw is not None else None,
         )
     except FFmpegError as exc:
         raise GenerationError(str(exc)) from None
+
+
+def check_result(output: Path, request: ShotRequest) -> None:
+    """Success must be earned: the written clip has exactly the shot's frames (read from the MP4
+    header), else it is removed and the shot fails."""
+    problem = quick_problem(output)
+    frames = measure(output).frames if problem is None else None
+    if problem is not None or frames != request.frames:
+        output.unlink(missing_ok=True)
+        why = problem or f"{frames or 0} of {request.frames} frames"
+        raise GenerationError(f"the clip made from the ComfyUI output is unusable ({why}); discarded")
+
+
+def conform_animated_image(source: Path, output: Path, request: ShotRequest, cancel: CancelToken,
+                           default_fps: int) -> None:
+    """An animated WebP/PNG → the shot's clip: frames decoded by PIL with their own durations
+    (``default_fps`` where a frame has none), retimed to the shot's rate, then conformed."""
+    from bisect import bisect_right
+
+    from PIL import Image, ImageSequence
+
+    frames: list[bytes] = []
+    ends: list[float] = []
+    clock = 0.0
+    try:
+        with Image.open(source) as image:
+            size = image.size
+            for frame in ImageSequence.Iterator(image):
+                frames.append(frame.convert("RGB").resize(size).tobytes())
+                clock += float(frame.info.get("duration") or 1000.0 / default_fps)
+                ends.append(clock)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise GenerationError(f"ComfyUI output {source.name} does not decode ({exc}); discarded") from None
+    if not frames:
+        raise GenerationError(f"ComfyUI output {source.name} has no frames; discarded")
+    step = 1000.0 / request.fps
+    count = max(1, min(int(round(clock / step)), request.frames))
+    picked = [frames[min(bisect_right(ends, (k + 0.5) * step), len(frames) - 1)] for k in range(count)]
+    w, h = size
+    conform_clip(Path("-"), output, request, cancel, raw=(w, h, b"".join(picked)))
 
 
 def animate(still: Path, output: Path, request: ShotRequest, cancel: CancelToken, size: tuple[int, int]) -> None:

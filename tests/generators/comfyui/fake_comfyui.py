@@ -71,7 +71,9 @@ class FakeComfy:
         self.finish_gate.set()
         self.steps = 4
         self.honour_prompt_id = True  # False: a ComfyUI from before client prompt ids (picks its own)
-        self.output_style = "auto"  # "auto" (by node class), "gifs" (VideoHelperSuite), "frames" (SaveImage batch)
+        #: "auto" (by node class), "gifs" (VideoHelperSuite), "frames" (SaveImage batch), "webp"
+        #: (SaveAnimatedWEBP)
+        self.output_style = "auto"
         self.interrupt_flag = threading.Event()
         self._work = threading.Condition(self.lock)
         self._stop = threading.Event()
@@ -251,6 +253,16 @@ class FakeComfy:
             (self.output_dir / "storyboard").mkdir(exist_ok=True)
             image.save(self.output_dir / "storyboard" / name)
             return {"images": [{"filename": name, "subfolder": "storyboard", "type": "output"}]}
+        if cls in ("SaveVideo", "VHS_VideoCombine") and self.output_style == "webp":
+            # what core SaveAnimatedWEBP writes (PIL, animated WebP): identical frames in a row
+            # are merged by the encoder into one frame with a longer duration
+            from PIL import Image
+
+            frames = [Image.new("RGB", (v["width"], v["height"]), colour) for _ in range(max(int(v["length"]), 1))]
+            name = f"{stem}_00001_.webp"
+            frames[0].save(self.output_dir / name, save_all=True, append_images=frames[1:],
+                           duration=round(1000 / float(v["fps"])), loop=0, lossless=False, quality=80)
+            return {"images": [{"filename": name, "subfolder": "", "type": "output"}], "animated": [True]}
         if cls in ("SaveVideo", "VHS_VideoCombine"):
             name = f"{stem}_00001_.mp4"
             frames = max(int(v["length"]), 1)
