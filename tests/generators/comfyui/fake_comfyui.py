@@ -12,6 +12,9 @@ deletes pending ids; ``POST /interrupt`` {prompt_id} interrupts only that runnin
 ``/view`` serves files from the output folder. Outputs are real media made with PIL and ffmpeg.
 
 Faults are switched on per test through attributes (``faults``, ``hang``, ``truncate_view``...).
+Its message sequence and answers were compared with a real ComfyUI 0.3.64 (which also sends
+``progress_state`` messages; the adapter ignores them). ``test_comfyui_live.py`` runs the adapter
+against a real server when one is named.
 """
 
 from __future__ import annotations
