@@ -22,6 +22,7 @@ from storyboard_app.generation.protocol import (
     Availability,
     CancelToken,
     Capabilities,
+    GenerationCancelled,
     GenerationError,
     GenerationResult,
     GeneratorSetupError,
@@ -122,11 +123,22 @@ class ComfyUIGenerator:
             progress(0.02, f"resuming ComfyUI job {prompt_id}")
             entry = client.history(prompt_id)
             if entry is not None:
-                return prompt_id, check_entry(entry, prompt_id, workflow.graph, False), True
-            state, _ = client.queue_state(prompt_id)
-            if state == "unknown":
-                progress(0.02, "the server no longer has the job: submitting it again")
-                job = None
+                try:
+                    return prompt_id, check_entry(entry, prompt_id, workflow.graph, False), True
+                except GenerationCancelled:
+                    job = None  # interrupted on the server while the app was away
+                except ComfyError:
+                    raise  # a malformed answer: not a reason to run the shot again
+                except GenerationError as exc:
+                    # it failed while the app was away; generating again means trying again
+                    # (a self-hosted server: no cost), or the take would repeat the old failure
+                    progress(0.02, f"the earlier job failed ({exc}): submitting again")
+                    job = None
+            else:
+                state, _ = client.queue_state(prompt_id)
+                if state == "unknown":
+                    progress(0.02, "the server no longer has the job: submitting it again")
+                    job = None
         if job is None:
             state = "pending"
             prompt_id, client_id = str(uuid.uuid4()), uuid.uuid4().hex

@@ -404,6 +404,21 @@ def test_a_resumed_job_whose_output_was_deleted_on_the_server_is_made_again(serv
     assert result.info["resumed"] is False and second.jobs[0]["job_id"] == result.info["prompt_id"]
 
 
+def test_a_job_that_failed_on_the_server_while_the_app_was_away_is_tried_again(server, tmp_path):
+    server.exec_error_node = "3"
+    request = request_for(server)
+    crashing = Recorder(crash_after_accept=True)
+    with pytest.raises(SystemExit):
+        generate(request, tmp_path / "first.mp4", crashing)
+    server.wait_for(lambda: crashing.jobs[0]["job_id"] in server.history)
+    server.exec_error_node = None  # the operator freed the GPU
+    recorder = Recorder()
+    out = tmp_path / "second.mp4"
+    result = generate(dataclasses.replace(request, remote_job=crashing.jobs[0]), out, recorder)
+    assert out.exists() and len(server.calls("POST", "/prompt")) == 2 and result.info["resumed"] is False
+    assert any("earlier job failed (ComfyUI failed in node 3 (KSampler)" in t for t in recorder.texts)
+
+
 def test_an_older_comfyui_that_picks_its_own_prompt_id_is_followed_by_that_id(server, tmp_path):
     server.honour_prompt_id = False
     recorder = Recorder()
