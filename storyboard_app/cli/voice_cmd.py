@@ -159,12 +159,12 @@ def cmd_voices_list(args: argparse.Namespace) -> int:
         voices = [v for v in voices if v.key in installed]
     table = Table(title=f"Piper voices ({catalogue.source})", title_justify="left", expand=False)
     for col in ("voice", "language", "quality", "gender", "speakers", "size", "licence", "here"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col in ("voice", "here"), overflow="fold")
     for v in voices:
         info = installed.get(v.key)
         here = ("bundled" if info.bundled else "installed") if info is not None else (
             f"partial ({_size(partial[v.key])})" if v.key in partial else "")
-        table.add_row(v.key, v.language_name, v.quality, v.gender or "?",
+        table.add_row(v.key, v.language, v.quality, v.gender or "?",
                       str(v.num_speakers), _size(v.download_size), v.licence or "see MODEL_CARD", here)
     if args.installed:  # voices installed here that the catalogue does not list (dropped in by hand)
         listed = {v.key for v in voices}

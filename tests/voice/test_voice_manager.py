@@ -8,31 +8,38 @@ import os
 from pathlib import Path
 
 import pytest
+from voice_hub_fixtures import (
+    TEST_VOICE,
+    HubServer,
+    build_test_voice,
+    catalogue_entry,
+    isolated_user_data,
+    serve_catalogue,
+)
 
 from storyboard_app.media.ffmpeg import Cancelled
-from storyboard_app.voice import registry
 from storyboard_app.voice import hub as hub_module
-from storyboard_app.voice.catalogue import Catalogue, load_catalogue, parse_voices, refresh_catalogue
+from storyboard_app.voice.catalogue import (
+    Catalogue,
+    load_catalogue,
+    parse_voices,
+    refresh_catalogue,
+)
 from storyboard_app.voice.engine import VoiceError
 from storyboard_app.voice.hub import DownloadError
-from storyboard_app.voice.manager import installed_voices, partial_pulls, pull_voice, remove_voice, voice_dir
+from storyboard_app.voice.manager import (
+    installed_voices,
+    partial_pulls,
+    pull_voice,
+    remove_voice,
+    voice_dir,
+)
 from storyboard_app.voice.piper_engine import PiperEngine
-
-from voice_hub_fixtures import TEST_VOICE, HubServer, build_test_voice, catalogue_entry, serve_catalogue
 
 
 @pytest.fixture
 def user_data(tmp_path: Path, monkeypatch) -> Path:
-    """A private user data folder (platformdirs follows XDG_DATA_HOME) and a piper engine that
-    scans it, registered for this test only."""
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    previous = registry._engines.get("piper")
-    registry.register_engine(PiperEngine(threads=1))
-    yield tmp_path / "xdg" / "storyboard-app" / "voices"
-    if previous is not None:
-        registry.register_engine(previous)
-    else:
-        registry.forget_engine("piper")
+    return isolated_user_data(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -151,3 +151,25 @@ def serve_catalogue(server: HubServer, work: Path, entries: dict[str, tuple[dict
 
 def female_annotations(key: str = TEST_VOICE) -> dict:
     return {key: {"gender": "female", "licence": "CC0-1.0"}}
+
+
+def isolated_user_data(tmp_path: Path, monkeypatch) -> Path:  # noqa: ANN001
+    """A private user data folder (platformdirs follows XDG_DATA_HOME) and a piper engine that
+    scans it, registered for the test; returns the voices folder. Undo with ``restore_engine``."""
+    from storyboard_app.voice import registry
+    from storyboard_app.voice.piper_engine import PiperEngine
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(registry, "_engines", dict(registry._engines))  # put back after the test
+    registry.register_engine(PiperEngine(threads=1))
+    return tmp_path / "xdg" / "storyboard-app" / "voices"
+
+
+def publish_test_voice(server: HubServer, work: Path, user_voices: Path, key: str = TEST_VOICE,
+                       speakers: dict[str, int] | None = None) -> None:
+    """Build the test voice, put it and a voices.json listing it on the hub, and note it as
+    female in the user's annotations (as a studio would after listening to it)."""
+    model, config = build_test_voice(work / "built", key, speakers=speakers)
+    serve_catalogue(server, work / "srv", {key: (catalogue_entry(key, model, config, speakers), model, config)})
+    user_voices.mkdir(parents=True, exist_ok=True)
+    (user_voices / "annotations.json").write_text(json.dumps({"voices": female_annotations(key)}), encoding="utf-8")
