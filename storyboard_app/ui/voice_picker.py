@@ -45,10 +45,18 @@ def installed_voice_list(engine_name: str):  # noqa: ANN201 - list[VoiceInfo]
         return []
 
 
+_entry_point_engines: list[str] | None = None
+
+
 def engine_list() -> list[str]:
+    """Installed engine names: entry points (scanned once per process: the scan reads every
+    installed distribution, and the picker refreshes after every edit) plus registered ones."""
+    global _entry_point_engines
     from ..voice.registry import _engines, engine_names
 
-    return sorted(set(engine_names()) | set(_engines))
+    if _entry_point_engines is None:
+        _entry_point_engines = engine_names()
+    return sorted(set(_entry_point_engines) | set(_engines))
 
 
 def synthesize_preview(text: str, settings: VoiceSettings, folder: Path) -> Path:

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from .workers import Worker, run_in_background
 
-COLUMNS = ("Voice", "Language", "Quality", "Gender", "Speakers", "Size", "Licence", "Here")
+COLUMNS = ("Voice", "Here", "Language", "Quality", "Gender", "Speakers", "Size", "Licence")
 
 
 def _size(n: int) -> str:
@@ -119,11 +119,11 @@ class VoicesPage(QWidget):
             here = ("bundled" if info.bundled else "installed") if info is not None else (
                 f"partial ({_size(partial[v.key])})" if v.key in partial else "")
             speakers = str(v.num_speakers) if v.num_speakers > 1 else "1"
-            for col, text in enumerate((v.key, v.language_name, v.quality, v.gender or "?", speakers,
-                                        _size(v.download_size), v.licence or "see MODEL_CARD", here)):
+            for col, text in enumerate((v.key, here, v.language_name, v.quality, v.gender or "?", speakers,
+                                        _size(v.download_size), v.licence or "see MODEL_CARD")):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.UserRole, v.key)
-                if col == 4 and v.speakers:
+                if COLUMNS[col] == "Speakers" and v.speakers:
                     item.setToolTip(", ".join(v.speaker_label(s) for s in v.speakers[:40]))
                 self.table.setItem(row, col, item)
             if v.key == selected:
@@ -143,11 +143,12 @@ class VoicesPage(QWidget):
                 return True
         return False
 
-    def row_text(self, key: str) -> list[str]:
+    def row_text(self, key: str) -> dict[str, str]:
+        """The row of voice ``key`` by column name ({} when it is not shown)."""
         for row in range(self.table.rowCount()):
             if self.table.item(row, 0).data(Qt.UserRole) == key:
-                return [self.table.item(row, c).text() for c in range(self.table.columnCount())]
-        return []
+                return {name: self.table.item(row, c).text() for c, name in enumerate(COLUMNS)}
+        return {}
 
     def _update_buttons(self) -> None:
         from ..voice.manager import installed_voices
