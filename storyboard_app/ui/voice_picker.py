@@ -62,14 +62,14 @@ def engine_list() -> list[str]:
 def synthesize_preview(text: str, settings: VoiceSettings, folder: Path) -> Path:
     """Speak ``text`` (with the bundled voice when ``settings`` names a missing one) into a WAV."""
     from ..media.ffmpeg import write_wav
-    from ..voice.engine import find_voice
+    from ..voice.engine import VoiceError, find_voice
     from ..voice.fallback import fallback_settings
     from ..voice.registry import get_engine
 
     engine = get_engine(settings.engine)
     try:
         find_voice(engine, settings.voice)
-    except Exception:  # noqa: BLE001 - missing voice: preview what the export will play
+    except VoiceError:  # a missing voice: preview what the export will play
         settings = fallback_settings(settings)
         engine = get_engine(settings.engine)
     speech = engine.synthesize(text, settings)
@@ -110,6 +110,7 @@ class VoicePicker(QWidget):
         self.badge.setTextInteractionFlags(Qt.TextSelectableByMouse)  # the command can be copied
         self.badge.hide()
         self.last_preview: Path | None = None
+        self._shown: tuple[str, str] | None = None  # what refresh last showed
         self.preview_worker: Worker | None = None
         self._preview_dir = Path(tempfile.mkdtemp(prefix="sb-voice-preview-"))
         self._player = None
@@ -143,9 +144,18 @@ class VoicePicker(QWidget):
         except KeyError:
             return None
 
+    def invalidate(self) -> None:
+        """Voices were pulled or removed: the next refresh rebuilds the lists."""
+        self._shown = None
+
     def refresh(self) -> None:
-        """Show the current character's voice (no edits are made here)."""
+        """Show the current character's voice (no edits are made here). It runs after every edit
+        of the project, so it returns at once when the character and its voice are unchanged."""
         ch = self.character()
+        shown = (ch.id, repr(ch.voice)) if ch is not None else None
+        if shown == self._shown and self._shown is not None:
+            return
+        self._shown = shown
         for w in (self.engine, self.voice, self.speaker, self.rate, self.pitch, self.preview_button):
             w.setEnabled(ch is not None)
         settings = ch.voice if ch is not None else VoiceSettings()
@@ -218,6 +228,7 @@ class VoicePicker(QWidget):
         voices = installed_voice_list(engine)
         if voices:
             self.set_voice(engine, voices[0].id)
+        self.invalidate()  # an engine without voices changes nothing: show the voice as it is
         self.refresh()
 
     def _voice_chosen(self) -> None:

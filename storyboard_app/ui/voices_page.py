@@ -259,6 +259,7 @@ def install_menu_action(window, menu) -> None:  # noqa: ANN001 - MainWindow, QMe
             def follow() -> None:
                 characters = getattr(window, "characters", None)
                 if characters is not None:
+                    characters.voice_picker.invalidate()
                     characters.refresh()
 
             dialog.page.installed_changed.connect(follow)

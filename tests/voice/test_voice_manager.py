@@ -201,3 +201,33 @@ def test_pulling_the_bundled_voice_downloads_nothing(user_data, hub):
     result = pull_voice("en_US-joe-medium")
     assert not result.downloaded and result.model.name == "en_US-joe-medium.onnx"
     assert hub.ranges == []
+
+
+def test_a_server_that_ignores_range_gets_a_clean_restart(user_data, hub, tmp_path):
+    catalogue = fake_voice(hub, tmp_path / "srv")
+    hub.cut_after["en/en_GB/fake/low/en_GB-fake-low.onnx"] = 700_000
+    with pytest.raises(DownloadError):
+        pull_voice("en_GB-fake-low", catalogue=catalogue)
+    hub.ignore_range = True  # the whole file comes back: the part must not be appended to
+    pull_voice("en_GB-fake-low", catalogue=catalogue)
+    assert (voice_dir() / "en_GB-fake-low.onnx").read_bytes() == (tmp_path / "srv" / "en_GB-fake-low.onnx").read_bytes()
+
+
+def test_hf_token_is_sent_when_set(user_data, hub, tmp_path, monkeypatch):
+    catalogue = fake_voice(hub, tmp_path / "srv", size=1000)
+    monkeypatch.setenv("HF_TOKEN", "hf_test")
+    pull_voice("en_GB-fake-low", catalogue=catalogue)
+    assert hub.auth and set(hub.auth) == {"Bearer hf_test"}
+
+
+def test_a_second_pull_of_the_same_voice_at_once_is_refused(user_data, hub, tmp_path):
+    import fcntl
+
+    catalogue = fake_voice(hub, tmp_path / "srv", size=1000)
+    folder = voice_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".en_GB-fake-low.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as a pull in another process holds it
+        with pytest.raises(DownloadError, match="another pull of 'en_GB-fake-low' is running"):
+            pull_voice("en_GB-fake-low", catalogue=catalogue)
+    assert pull_voice("en_GB-fake-low", catalogue=catalogue).downloaded

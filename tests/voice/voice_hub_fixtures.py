@@ -31,6 +31,8 @@ class HubServer:
     files: dict[str, Path] = field(default_factory=dict)  # repo path → file on disk
     cut_after: dict[str, int] = field(default_factory=dict)  # repo path → bytes sent, then drop
     ranges: list[tuple[str, str]] = field(default_factory=list)  # (path, Range header or "")
+    ignore_range: bool = False  # answer every request with the whole file (200), as some mirrors do
+    auth: list[str] = field(default_factory=list)  # the Authorization header of each request
 
     def start(self) -> HubServer:
         hub = self
@@ -47,13 +49,14 @@ class HubServer:
 
                 repo_path = unquote(self.path[len(PREFIX):])
                 hub.ranges.append((repo_path, self.headers.get("Range", "")))
+                hub.auth.append(self.headers.get("Authorization", ""))
                 source = hub.files.get(repo_path)
                 if source is None:
                     self.send_error(404)
                     return
                 data = source.read_bytes()
                 start = 0
-                match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
+                match = None if hub.ignore_range else re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
                 if match:
                     start = int(match.group(1))
                     if start >= len(data):
