@@ -15,7 +15,8 @@ from storyboard_app.assets import resource, resource_path
 REPO = Path(__file__).resolve().parents[1]
 NEEDED = ["fonts/DejaVuSans.ttf", "fonts/DroidSansFallback-CJK.ttf", "fonts/Symbola-Emoji.ttf",
           "styles/dark.qss", "styles/presets/noir.json", "examples/night_market.sbproj/project.json",
-          "comfyui/still_sd15.json", "comfyui/still_sd15.mapping.json"]
+          "comfyui/still_sd15.json", "comfyui/still_sd15.mapping.json",
+          "voices/catalogue.json", "voices/annotations.json"]
 
 
 def test_resources_are_found_through_the_package():

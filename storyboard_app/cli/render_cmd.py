@@ -86,9 +86,14 @@ def cmd_render(args: argparse.Namespace) -> int:
         f"{plural(report.generated, 'shot')} generated, {report.cached} from cache"
         + (f", {report.placeholders} placeholders" if report.placeholders else "")
         + f" ({time.monotonic() - started:.1f} s)"
-        + (f"; {report.overflow_note()}" if report.overflowing else ""),
+        + (f"; {report.overflow_note()}" if report.overflowing else "")
+        + (f"; {plural(len(report.missing_voices), 'voice')} not installed, the bundled voice spoke instead"
+           if report.missing_voices else ""),
         soft_wrap=True,
     )
+    from .voice_cmd import warn_missing_voices
+
+    warn_missing_voices(report.missing_voices)  # the slate says it too
     for number, reason in report.placeholder_shots:
         console_err.print(f"placeholder: shot {number}: {reason}", markup=False, highlight=False, soft_wrap=True)
     if document.dirty:  # new takes were recorded; a render that changed nothing writes nothing

@@ -97,6 +97,9 @@ class VoiceSettings:
     rate: float = 1.0  # speaking rate: 1.0 normal, 1.2 faster (piper's length scale is 1/rate)
     pitch_semitones: float = 0.0
     volume_db: float = 0.0
+    #: the speaker of a multi-speaker voice model, by the model's speaker name; "" for the
+    #: model's default speaker (and for single-speaker voices)
+    speaker: str = ""
 
 
 @dataclass

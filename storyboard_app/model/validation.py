@@ -229,11 +229,14 @@ def semantic_problems(project: Project, file: str, bundle: Path | None = None) -
         if not -24 <= ch.voice.pitch_semitones <= 24:
             add(f"{base}.voice.pitch_semitones", "pitch shift must be within ±24 semitones")
         _volume(add, f"{base}.voice.volume_db", ch.voice.volume_db)
+        _voice_names(add, f"{base}.voice", ch.voice)
 
     for si, st in enumerate(project.styles):
         for pi, colour in enumerate(st.palette):
             if not _HEX_COLOUR.match(colour):
                 add(f"$.styles[{si}].palette[{pi}]", f"expected a colour like '#a0b0c0' (got {colour!r})")
+
+    _voice_names(add, "$.narrator_voice", project.narrator_voice)
 
     test_names: set[str] = set()
     for ti, test in enumerate(project.style_tests):  # dangling shot/style ids are skipped where used
@@ -342,6 +345,16 @@ def remote_job_problem(job: Any) -> str | None:
         return None
 
     return walk(job, "")
+def _voice_names(add: Any, path: str, voice: Any) -> None:
+    """Engine, voice and speaker are names looked up among installed voices (and shown in
+    messages and the CLI's "voices pull NAME" hint): one printable line each; engine and voice
+    are required, the speaker may be "" (the model's default speaker)."""
+    for name, value, required in (("engine", voice.engine, True), ("voice", voice.voice, True),
+                                  ("speaker", voice.speaker, False)):
+        if required and not value.strip():
+            add(f"{path}.{name}", f"a voice needs a{'n' if name == 'engine' else ''} {name} name")
+        elif len(value) > 200 or not value.isprintable():
+            add(f"{path}.{name}", f"expected one printable line of at most 200 characters (got {value!r:.40})")
 
 
 def _volume(add: Any, path: str, value: float) -> None:

@@ -347,8 +347,9 @@ class TimecodeAtlas:
         return out
 
 
-def slate_frame(title: str, subtitle: str, width: int, height: int):  # noqa: ANN201
-    """The title slate as a yuv420p frame (a long title wraps, centred)."""
+def slate_frame(title: str, subtitle: str, width: int, height: int, note: str = ""):  # noqa: ANN201
+    """The title slate as a yuv420p frame (a long title wraps, centred); ``note``, when given, is
+    one small amber line near the bottom (what the viewer should know, e.g. a stand-in voice)."""
     image = Image.new("RGB", (width, height), (14, 16, 22))
     draw = ImageDraw.Draw(image)
     big, small = max(height // 12, 12), max(height // 30, 9)
@@ -362,6 +363,13 @@ def slate_frame(title: str, subtitle: str, width: int, height: int):  # noqa: AN
     for text, ty in ((subtitle, 0.56), (PREVIZ_TEXT, 0.64)):
         w = tx.text_width(text, small)
         tx.draw_text(draw, ((width - w) / 2, height * ty), text, small, fill=(170, 175, 190))
+    if note:
+        lines, size = _fit(note, small, int(width * 0.9), int(height * 0.14), pad=0)
+        y = height * 0.78
+        for line in lines:
+            w = tx.text_width(line, size)
+            tx.draw_text(draw, ((width - w) / 2, y), line, size, fill=(235, 190, 90))
+            y += tx.metrics(size).height * 1.2
     return image_to_yuv420(image)
 
 

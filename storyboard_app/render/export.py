@@ -82,6 +82,9 @@ class ExportOptions:
     #: a mov_text subtitle track of the dialogue (players can switch it on and off), from the
     #: same cues as the burnt-in subtitles and the SRT export
     soft_subtitles: bool = False
+    #: a small line on the slate under the title (e.g. which voices were not installed and what
+    #: spoke instead); "" for none
+    slate_note: str = ""
 
 
 class _ProgressLogger(proglog.ProgressBarLogger):
@@ -119,7 +122,7 @@ class FrameComposer:
         self._slate = None
         if timeline.slate_frames:
             subtitle = f"{project.width}x{project.height} · {self.fps} fps · {len(timeline.segments)} shot{'' if len(timeline.segments) == 1 else 's'}"
-            self._slate = slate_frame(project.title, subtitle, width, height)
+            self._slate = slate_frame(project.title, subtitle, width, height, note=options.slate_note)
         self._timecode = None
         if self.burnins.timecode:
             sizes = Sizes.for_height(height)

@@ -4,6 +4,7 @@ missing, then export. The CLI's ``render`` and the GUI's export run exactly this
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,9 @@ class ExportReport:
     dialogue_overflow: str = DEFAULT_DIALOGUE_OVERFLOW
     overflowing: list[str] = field(default_factory=list)  # shot numbers whose dialogue ran long
     elapsed: float = 0.0  # wall-clock seconds the export took
+    #: voices the project names that are not installed here: those lines were spoken with the
+    #: bundled voice (listed in the summary and on the slate)
+    missing_voices: list = field(default_factory=list)  # list[voice.fallback.MissingVoice]
 
     def overflow_note(self) -> str:
         """"" or e.g. "shots 3, 5 fitted to their dialogue" for the result line."""
@@ -123,6 +127,10 @@ def render_animatic(
     cues = place_dialogue(project, placed, fps, trim_at_cut=dialogue_overflow == "trim",
                           trim_audio=lambda audio, seconds: _trimmed_wav(audio, seconds, trim_dir))
     report_stage("voice", 1.0, f"{len(cues)} lines")
+    missing = voice.missing_voices()
+    if missing and options.burnins.slate:
+        note = "Stand-in voice: " + "; ".join(m.short() for m in missing)
+        options = dataclasses.replace(options, slate_note=(options.slate_note + " · " if options.slate_note else "") + note)
 
     slate = int(round(options.slate_seconds * fps)) if options.burnins.slate else 0
     timeline = build_timeline(project, bundle, slate_frames=slate, fps=fps)
@@ -140,6 +148,7 @@ def render_animatic(
         dialogue_overflow=dialogue_overflow,
         overflowing=[shot.number or shot.id for shot in overflowing],
         elapsed=time.monotonic() - began,
+        missing_voices=missing,
     )
 
 

@@ -54,6 +54,8 @@ def result_text(report, project_fps: int) -> str:  # noqa: ANN001 - render.servi
             f"exported in {report.elapsed:.1f} s")
     if report.overflowing:
         text += f"\n{report.overflow_note()}"
+    for missing in report.missing_voices:  # issue 15: spoken with the bundled voice instead
+        text += f"\n⚠ {missing.message()}"
     return text
 
 

@@ -38,6 +38,7 @@ from ..model.commands import record_take
 from . import (
     deliverables_dialog,  # issue 17
     icons,
+    voices_page,  # issue 15
 )
 from .export_dialog import ExportDialog
 from .history_view import HistoryView
@@ -219,6 +220,7 @@ class MainWindow(QMainWindow):
         self.act_empty_trash = file_menu.addAction("Empty &trash…", self.empty_trash)
         file_menu.addSeparator()
         file_menu.addAction(self.act_settings)
+        voices_page.install_menu_action(self, file_menu)  # issue 15: File > Voices…
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         edit = menu.addMenu("&Edit")

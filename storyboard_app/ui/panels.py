@@ -25,10 +25,11 @@ from PySide6.QtWidgets import (
 )
 
 from ..media.imports import MediaImportError, import_media
-from ..model import Character, Ref, SetField, VoiceSettings, new_id
+from ..model import Character, Ref, SetField, new_id
 from ..model.commands import InsertCharacter, InsertStyle, remove_character
 from ..model.style_presets import builtin_styles
 from .session import ProjectSession
+from .voice_picker import VoicePicker
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 
@@ -85,12 +86,9 @@ class CharactersPanel(QWidget):
         self.discard_button = QPushButton("Discard")
         self.pending_seed: int | None = None
         self._pending_for: str | None = None  # the character the proposed seed is for
-        self.rate = QDoubleSpinBox()
-        self.rate.setRange(0.25, 4.0)
-        self.rate.setSingleStep(0.05)
-        self.pitch = QDoubleSpinBox()
-        self.pitch.setRange(-24, 24)
-        self.pitch.setSuffix(" st")
+        # issue 15: engine, voice, speaker, rate, pitch and Preview (ui/voice_picker.py)
+        self.voice_picker = VoicePicker(session, self.current_id)
+        self.rate, self.pitch = self.voice_picker.rate, self.voice_picker.pitch
         self.refs = QListWidget()
         self.refs.setMaximumHeight(70)
         self.refs.setAcceptDrops(True)
@@ -119,8 +117,7 @@ class CharactersPanel(QWidget):
         form.addRow("Seed", seed_row)
         form.addRow("", self.seed_help)
         form.addRow("Look", look_row)
-        form.addRow("Speaking rate", self.rate)
-        form.addRow("Pitch", self.pitch)
+        form.addRow(self.voice_picker)
         form.addRow("References", self.refs)
         form.addRow("", self.add_ref_button)
         buttons = QHBoxLayout()
@@ -141,8 +138,6 @@ class CharactersPanel(QWidget):
         self.name.textEdited.connect(lambda t: self._set("name", t, "Rename character", merge=True))
         self.description.textChanged.connect(self._description_changed)
         self.seed.valueChanged.connect(lambda v: self._set("seed", int(v), "Set seed", merge=True))
-        self.rate.valueChanged.connect(lambda v: self._voice("rate", round(v, 3)))
-        self.pitch.valueChanged.connect(lambda v: self._voice("pitch_semitones", round(v, 2)))
         session.changed.connect(lambda _w: self.refresh())
         self.refresh()
 
@@ -156,6 +151,7 @@ class CharactersPanel(QWidget):
         current = self.current_id()
         characters = self.session.project.characters
         ids = [ch.id for ch in characters]
+        missing = _missing_voice_ids(characters)
         with QSignalBlocker(self.list):
             if ids != [self.list.item(i).data(Qt.UserRole) for i in range(self.list.count())]:
                 self.list.clear()
@@ -165,7 +161,7 @@ class CharactersPanel(QWidget):
                     self.list.addItem(item)
             for i, ch in enumerate(characters):
                 item = self.list.item(i)
-                text = f"{ch.name}   (seed {ch.seed})"
+                text = f"{ch.name}   (seed {ch.seed})" + ("   ⚠ voice not installed" if ch.id in missing else "")
                 if item.text() != text:
                     item.setText(text)
                 if ch.id == current and self.list.currentRow() != i:
@@ -183,30 +179,26 @@ class CharactersPanel(QWidget):
 
     def _show(self) -> None:
         ch = self._character()
-        for w in (self.name, self.description, self.seed, self.rate, self.pitch, self.refs, self.reroll_button,
-                  self.add_ref_button):
+        self.voice_picker.refresh()
+        for w in (self.name, self.description, self.seed, self.refs, self.reroll_button, self.add_ref_button):
             w.setEnabled(ch is not None)
         self._show_pending()
         if ch is None:  # show neutral values, not the spin boxes' minimums
             self.preview_now.clear()
-            blockers = [QSignalBlocker(w) for w in (self.name, self.description, self.seed, self.rate, self.pitch)]
+            blockers = [QSignalBlocker(w) for w in (self.name, self.description, self.seed)]
             self.name.clear()
             self.description.clear()
             self.seed.setValue(0)
-            self.rate.setValue(1.0)
-            self.pitch.setValue(0.0)
             self.refs.clear()
             del blockers
             return
         self.preview_now.setPixmap(QPixmap.fromImage(look_preview(ch)))
-        blockers = [QSignalBlocker(w) for w in (self.name, self.description, self.seed, self.rate, self.pitch)]
+        blockers = [QSignalBlocker(w) for w in (self.name, self.description, self.seed)]
         if self.name.text() != ch.name:
             self.name.setText(ch.name)
         if self.description.toPlainText() != ch.description:
             self.description.setPlainText(ch.description)
         self.seed.setValue(ch.seed)
-        self.rate.setValue(ch.voice.rate)
-        self.pitch.setValue(ch.voice.pitch_semitones)
         names = [Path(ref).name for ref in ch.reference_images]
         if names != [self.refs.item(i).text() for i in range(self.refs.count())]:
             self.refs.clear()
@@ -278,13 +270,6 @@ class CharactersPanel(QWidget):
         if ch is not None and ch.description != self.description.toPlainText():
             self._set("description", self.description.toPlainText(), "Edit description", merge=True)
 
-    def _voice(self, field: str, value: float) -> None:
-        ch = self._character()
-        if ch is None:
-            return
-        voice = VoiceSettings(**{**ch.voice.__dict__, field: value})
-        self._set("voice", voice, "Set voice", merge=True)
-
     def add_character(self) -> None:
         project = self.session.project
         character = Character(new_id("ch"), f"Character {len(project.characters) + 1}", seed=secrets.randbelow(2**32),
@@ -321,6 +306,13 @@ class CharactersPanel(QWidget):
         for url in event.mimeData().urls():
             self.add_reference(Path(url.toLocalFile()))
         event.acceptProposedAction()
+
+
+def _missing_voice_ids(characters: list[Character]) -> set[str]:
+    """Characters whose voice is not installed here (their list entry gets a badge)."""
+    from ..voice.fallback import installed
+
+    return {ch.id for ch in characters if installed(ch.voice) is False}
 
 
 class StylesPanel(QWidget):

@@ -37,11 +37,20 @@ def tts_key(text: str, settings: VoiceSettings, engine_version: str, voice_versi
             "kind": "tts",
             "format": CACHE_FORMAT,
             "text": text,
-            "settings": asdict(settings),
+            "settings": _settings_key(settings),
             "engine_version": engine_version,
             "voice_version": voice_version,
         }
     )
+
+
+def _settings_key(settings: VoiceSettings) -> dict:
+    """The settings as keyed: the default speaker is left out, so lines cached before the
+    speaker field existed (and every single-speaker line) keep their names."""
+    data = asdict(settings)
+    if not data.get("speaker"):
+        data.pop("speaker", None)
+    return data
 
 
 def recorded_key(audio_file: Path) -> str:

@@ -35,6 +35,11 @@ class VoiceInfo:
     sample_rate: int = 0
     description: str = ""
     version: str = ""  # part of the line-cache key: a new voice release re-synthesises
+    #: speaker names of a multi-speaker model in speaker-id order (VoiceSettings.speaker); ()
+    #: for a single-speaker voice
+    speakers: tuple[str, ...] = ()
+    #: installed with the app (a voice package), as opposed to pulled into the user's folder
+    bundled: bool = False
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,8 @@ class PiperEngine:
     name = "piper"
 
     def __init__(self, voice_dirs: list[Path] | None = None, threads: int | None = None):
-        self._voice_dirs = [user_voice_dir()] if voice_dirs is None else list(voice_dirs)
+        # None: the user's voice folder, looked up at each scan (it follows XDG_DATA_HOME)
+        self._voice_dirs = None if voice_dirs is None else list(voice_dirs)
         self._threads = threads if threads is not None else default_threads_from_env()
         self._catalogue: dict[str, _VoiceFiles] | None = None
         self._loaded: dict[str, Any] = {}  # voice id → piper.PiperVoice
@@ -70,8 +71,23 @@ class PiperEngine:
     def _voices(self) -> dict[str, _VoiceFiles]:
         with self._lock:
             if self._catalogue is None:
-                self._catalogue = _discover(self._voice_dirs)
+                dirs = [user_voice_dir()] if self._voice_dirs is None else self._voice_dirs
+                self._catalogue = _discover(dirs)
             return self._catalogue
+
+    def rescan(self) -> None:
+        """Look for voices again (after a pull or a removal); a removed voice's model is dropped."""
+        with self._lock:
+            self._catalogue = None
+        present = self._voices()
+        with self._lock:
+            for voice_id in [v for v in self._loaded if v not in present]:
+                del self._loaded[voice_id]
+
+    def model_path(self, voice_id: str) -> Path:
+        """The .onnx file of an installed voice (VoiceError listing the installed ones if none)."""
+        find_voice(self, voice_id)
+        return self._voices()[voice_id].model
 
     def load_voice(self, voice_id: str) -> Any:
         """The loaded ``PiperVoice`` for ``voice_id``, loading it the first time only."""
@@ -115,7 +131,8 @@ class PiperEngine:
         if not 0.25 <= settings.rate <= 4.0:
             raise VoiceError(f"speaking rate must be 0.25..4 (got {settings.rate})")
         length_scale = voice.config.length_scale / settings.rate
-        config = SynthesisConfig(length_scale=length_scale, normalize_audio=False)
+        config = SynthesisConfig(length_scale=length_scale, normalize_audio=False,
+                                 speaker_id=_speaker_id(voice.config, settings))
         pieces: list[np.ndarray] = []
         try:
             for chunk in voice.synthesize(text, config):
@@ -132,6 +149,17 @@ class PiperEngine:
             raise VoiceError(f"piper produced no audio for {_quote(text)} (nothing speakable)")
         samples = pitch_shift(np.concatenate(pieces), rate, settings.pitch_semitones, cancelled)
         return Speech(normalise(samples, settings.volume_db), rate)
+
+
+def _speaker_id(config: Any, settings: VoiceSettings) -> int | None:
+    """The model's id for ``settings.speaker`` ("": the model's default speaker)."""
+    speakers = dict(getattr(config, "speaker_id_map", None) or {})
+    if not settings.speaker:
+        return None
+    if settings.speaker not in speakers:
+        have = ", ".join(sorted(speakers, key=speakers.get)[:12]) or "it has one speaker"
+        raise VoiceError(f"voice {settings.voice!r} has no speaker {settings.speaker!r} ({have})")
+    return int(speakers[settings.speaker])
 
 
 def _quote(text: str, limit: int = 40) -> str:
@@ -186,6 +214,8 @@ def _voices_in(folder: Path, release: str | None) -> list[_VoiceFiles]:
         quality = config.get("audio", {}).get("quality", "")
         dataset = config.get("dataset", "")
         stat = model.stat()
+        speaker_map = config.get("speaker_id_map") or {}
+        multi = int(config.get("num_speakers", 1) or 1) > 1 and len(speaker_map) > 1
         info = VoiceInfo(
             id=model.stem,
             language=lang,
@@ -193,6 +223,8 @@ def _voices_in(folder: Path, release: str | None) -> list[_VoiceFiles]:
             description=" ".join(p for p in (dataset, quality) if p) + (f" ({release})" if release else ""),
             # a package release pins the model; a loose file is identified by size and mtime
             version=release or f"{stat.st_size}-{stat.st_mtime_ns}",
+            speakers=tuple(sorted(speaker_map, key=speaker_map.get)) if multi else (),
+            bundled=release is not None,
         )
         out.append(_VoiceFiles(info, model, config_file))
     return out

@@ -23,6 +23,7 @@ from ..media.ffmpeg import CancelCheck, Cancelled, FFmpegError, decode_audio
 from ..model import BundlePaths, DialogueLine, Project, Shot, VoiceSettings
 from .cache import RECORDED_RATE, LineCache, recorded_key, tts_key
 from .engine import Speech, VoiceEngine, VoiceError, find_voice
+from .fallback import BUNDLED, MissingVoice, fallback_settings
 from .registry import get_engine
 from .timing import ShotTiming, line_offsets, samples_to_frames, vo_frames
 
@@ -54,6 +55,8 @@ class VoiceReport:
     cached: int = 0  # lines served from the cache
     shots: list[ShotTiming] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: voices the project names that are not installed (spoken with the bundled voice instead)
+    missing: list[MissingVoice] = field(default_factory=list)
 
     @property
     def overlong(self) -> list[ShotTiming]:
@@ -84,6 +87,8 @@ class VoiceService:
         self.paths = bundle_paths if isinstance(bundle_paths, BundlePaths) else BundlePaths(bundle_paths)
         self.cache = LineCache(self.paths.cache / "voice")
         self._engines = engines
+        #: (engine, voice) → speaker names, for every line spoken with the fallback voice
+        self._fell_back: dict[tuple[str, str], list[str]] = {}
 
     # ------------------------------------------------------------------ public API
     def synthesize(
@@ -116,6 +121,7 @@ class VoiceService:
             durations[shot.id].append(samples_to_frames(voiced.samples, voiced.rate, project.fps))
         if progress is not None:
             progress(len(work), len(work), "done")
+        report.missing = self.missing_voices()
         lead, gap = project.render.dialogue_lead_frames, project.render.dialogue_gap_frames
         report.shots = [
             ShotTiming(shot.id, shot.number, vo_frames(durations[shot.id], lead, gap),
@@ -154,6 +160,11 @@ class VoiceService:
             for (line, v), offset, length in zip(voiced, offsets, frames, strict=True)
         ]
 
+    def missing_voices(self) -> list[MissingVoice]:
+        """The voices that were not installed in the lines voiced so far by this service."""
+        return [MissingVoice(engine, voice, tuple(names), BUNDLED.voice)
+                for (engine, voice), names in self._fell_back.items()]
+
     def shot_vo_frames(self, project: Project, shot: Shot | str) -> int:
         """Lead + lines + gaps of ``shot`` (0 without dialogue), voicing what is missing."""
         return self.timing(project, shot).vo_frames
@@ -178,7 +189,17 @@ class VoiceService:
         try:
             voice = find_voice(engine, settings.voice)
         except VoiceError as exc:
-            raise VoiceError(f"{where}: {exc}") from None
+            # a voice this machine lacks: the bundled one speaks, and the caller is told
+            wanted = (settings.engine, settings.voice)
+            settings = fallback_settings(settings)
+            try:
+                engine = self._engine(settings.engine, where)
+                voice = find_voice(engine, settings.voice)
+            except VoiceError:
+                raise VoiceError(f"{where}: {exc}") from None
+            names = self._fell_back.setdefault(wanted, [])
+            if (name := _speaker_name(project, line)) not in names:
+                names.append(name)
         key = tts_key(line.text, settings, engine.version, voice.version)
         hit = self.cache.lookup(key)
         if hit is not None:
