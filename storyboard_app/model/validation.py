@@ -345,6 +345,8 @@ def remote_job_problem(job: Any) -> str | None:
         return None
 
     return walk(job, "")
+
+
 def _voice_names(add: Any, path: str, voice: Any) -> None:
     """Engine, voice and speaker are names looked up among installed voices (and shown in
     messages and the CLI's "voices pull NAME" hint): one printable line each; engine and voice
