@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "storyboard_app.cli.export_cmd",  # issue 17: PDF deck, edits, subtitles, stills
     "storyboard_app.cli.import_cut_cmd",  # issue 17: an editor's cut back into the boards
     "storyboard_app.cli.style_cmd",  # issue 18: style tests and the style presets
+    "storyboard_app.cli.script_cmd",  # issue 16: import a screenplay or shot list; script to animatic
 ]
 
 
