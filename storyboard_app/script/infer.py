@@ -64,7 +64,7 @@ def mentions(text: str, names: list[str]) -> list[str]:
     """The ``names`` (upper-case keys) that ``text`` mentions, as whole words, in text order."""
     found: list[tuple[int, str]] = []
     for name in names:
-        match = re.search(r"(?<![\w'])" + re.escape(name) + r"(?![\w'])", text, re.IGNORECASE)
+        match = re.search(r"(?<![\w'])" + re.escape(name) + r"(?!\w)", text, re.IGNORECASE)
         if match:
             found.append((match.start(), name))
     return [name for _, name in sorted(found)]

@@ -166,8 +166,11 @@ def plan_import(project: Project, draft: ScriptDraft, label: str | None = None) 
             if sid not in used and (si, hi) not in matches:
                 matches[(si, hi)] = sid
                 used.add(sid)
-    # then shots that moved between scenes
-    leftovers = [sid for sid in old_shots if sid not in used]
+    # then shots that moved between scenes, or come back from "Removed in revision"
+    binned = {shot.id: (removed_scene, shot) for shot in (removed_scene.shots if removed_scene else [])}
+    for sid, (_, shot) in binned.items():
+        shot_texts[sid] = shot_text(shot.prompt, [(_speaker_name(work, ln.speaker), ln.text) for ln in shot.dialogue])
+    leftovers = [sid for sid in [*old_shots, *binned] if sid not in used]
     if leftovers:
         pairs = sorted(((_similarity(draft_texts[si][hi], shot_texts[sid]), si, hi, sid)
                         for si, scene in enumerate(draft.scenes) for hi in range(len(scene.shots))
@@ -179,8 +182,7 @@ def plan_import(project: Project, draft: ScriptDraft, label: str | None = None) 
                 matches[(si, hi)] = sid
                 used.add(sid)
 
-    numbers = {shot.number for _, shot in old_shots.values()} | {
-        shot.number for shot in (removed_scene.shots if removed_scene else [])}
+    numbers = {shot.number for _, shot in [*old_shots.values(), *binned.values()]}
     numbering = _Numbering(numbers, fresh=not old_shots)
     new_sequences: list[Sequence] = []
     for si, scene in enumerate(draft.scenes):
@@ -207,7 +209,7 @@ def plan_import(project: Project, draft: ScriptDraft, label: str | None = None) 
                 added.add(shot.id)
                 changes.append(Change("add", scene.name, shot.number, _short(sd)))
             else:
-                shot = old_shots[sid][1]
+                shot = (old_shots.get(sid) or binned[sid])[1]
                 before = [(ln.speaker, ln.text) for ln in shot.dialogue]
                 changed = _update_shot(shot, sd, lines, ids, fps, work, seconds)
                 if before != [(ln.speaker, ln.text) for ln in shot.dialogue] and sd.duration_s is None:
@@ -221,8 +223,9 @@ def plan_import(project: Project, draft: ScriptDraft, label: str | None = None) 
     removed = [shot for sid, (_, shot) in old_shots.items() if sid not in used]
     matched_ids = {seq.id for seq in scene_match.values()}
     plan_counts["scenes_dropped"] = sum(1 for s in old_scenes if s.id not in matched_ids and s.shots)
-    if removed or (removed_scene is not None and removed_scene.shots):
+    if removed or (removed_scene is not None and any(s.id not in used for s in removed_scene.shots)):
         bin_scene = removed_scene or Sequence(new_id("seq"), REMOVED_SCENE_NAME)
+        bin_scene.shots = [shot for shot in bin_scene.shots if shot.id not in used]
         for shot in removed:
             seq = old_shots[shot.id][0]
             bin_scene.shots.append(shot)
