@@ -98,6 +98,9 @@ def introduction(text: str, name: str) -> str:
     if match is None:
         return ""
     rest = text[match.end():]
+    surname = re.match(r"(?:\s+[A-Z][A-Z'\-]*[A-Z])+(?![\w'])", rest)  # "NORA DEVLIN (60s)"
+    if surname:
+        rest = rest[surname.end():]
     sentence = re.split(r"(?<=[.!?])\s", rest, maxsplit=1)[0]
     parts: list[str] = []
     age = re.match(r"\s*\(([^)]{1,30})\)", sentence)

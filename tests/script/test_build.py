@@ -139,6 +139,7 @@ def test_introductions():
     assert introduction("TOMAS, a gangly teenager in a yellow slicker, waits.", "TOMAS") == \
         "a gangly teenager in a yellow slicker"
     assert introduction("BRAM (30s) hurries in.", "BRAM") == "30s"
+    assert introduction("CAPTAIN NORA DEVLIN (60s), in a peacoat, waits.", "NORA") == "60s, in a peacoat"
     assert introduction("Bram hurries in.", "BRAM") == ""  # only the capitalised introduction counts
 
 
