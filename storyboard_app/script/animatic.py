@@ -16,6 +16,7 @@ The order is chosen for speed without giving up correct timing:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import threading
 import time
@@ -155,6 +156,11 @@ def script_to_animatic(
         if voiced:
             shots = [project.shot(shot.id) for shot in voiced]
             reports.append(generate_shots(document, shots, jobs=jobs, on_event=on_event, service=service))
+    except KeyboardInterrupt:  # Ctrl-C / SIGTERM: keep the takes that finished, then stop
+        if document.dirty:
+            with contextlib.suppress(Exception):
+                document.save()
+        raise
     finally:
         if own_service:
             service.shutdown()

@@ -127,3 +127,29 @@ def test_animatic_end_to_end_on_a_tiny_script(tmp_path, capsys):
     assert main(["animatic", str(script), "-o", str(output), "--size", "320x180"]) == 0
     out = capsys.readouterr().out
     assert "1 generated, 2 from cache" in out
+
+
+@pytest.fixture
+def missing_model():
+    from storyboard_app.generation.registry import register_generator, unregister_generator
+
+    register_generator("missing_model", "cli_failing_generators:MissingModelGenerator")
+    yield "missing_model"
+    unregister_generator("missing_model")
+
+
+def test_animatic_exits_1_when_a_shot_fails_and_names_it(tmp_path, capsys, missing_model):
+    from storyboard_app.model import Project
+
+    bundle = tmp_path / "fails.sbproj"
+    Document(Project(title="f", width=160, height=90, generator=missing_model), bundle).save()
+    script = tmp_path / "tiny.fountain"
+    script.write_text(TINY)
+    output = tmp_path / "fails.mp4"
+    argv = ["animatic", str(script), "-o", str(output), "--project", str(bundle), "--no-burnins"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("failed: shot") == 3 and "missing-model is not present locally" in err
+    assert output.is_file()  # drawn with placeholders, as render does
+    assert len(load_project(bundle).all_shots()) == 3  # the import was saved
+    assert main([*argv, "--allow-placeholders"]) == 0
