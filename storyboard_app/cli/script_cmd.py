@@ -157,9 +157,9 @@ def cmd_animatic(args: argparse.Namespace) -> int:
         f"shots, {export.lines} dialogue lines; {report.generated} generated, {report.cached} from cache, "
         f"{report.fitted} fitted to their voice ({time.monotonic() - started:.1f} s); project {report.bundle}",
         soft_wrap=True, markup=False)
-    split = ", ".join(f"{name} {report.stages[name]:.1f} s" for name in ("import", "generate", "voice", "render", "total")
-                      if name in report.stages)
-    console.print(f"stages: {split} (voice runs during generate)", markup=False, soft_wrap=True)
+    split = ", ".join(f"{name} {report.stages[name]:.1f} s" + (f" (cpu {report.cpu[name]:.1f} s)" if name in report.cpu else "")
+                      for name in ("import", "generate", "voice", "render", "total") if name in report.stages)
+    console.print(f"stages: {split}; voice runs during generate", markup=False, soft_wrap=True)
     for number, reason in report.failed:
         console_err.print(f"failed: shot {number}: {reason}", markup=False, highlight=False, soft_wrap=True)
     for error in report.voice_errors:
