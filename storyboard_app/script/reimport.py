@@ -13,8 +13,9 @@ script into a project the director has worked on:
   dialogue needs more time, it never shrinks);
 * shots the revision no longer has are **moved**, not deleted, into a "Removed in revision"
   scene at the end; scenes left without shots are dropped (undo brings them back);
-* **characters** match speakers by name (case-insensitive); new ones get a fresh random seed and
-  the description of their first introduction; an existing character keeps its seed and its
+* **characters** match speakers by name (case-insensitive); new ones get a fresh random seed,
+  the description of their first introduction and the project's voice at a pitch of their own
+  (``VOICE_PITCH_STEPS``); an existing character keeps its seed and its
   description (filled only when it had none);
 * the title page fills the project's title and notes only where they are still empty/default.
 
@@ -47,6 +48,9 @@ MATCH_RATIO = 0.6  # shots in the same scene
 MOVED_MATCH_RATIO = 0.85  # a shot found in another scene
 SCENE_MATCH_RATIO = 0.6
 REMOVED_SCENE_NAME = "Removed in revision"
+#: pitch (semitones) of the voices of new characters, in order of creation: with one installed
+#: voice, the characters of an imported script still sound like different people
+VOICE_PITCH_STEPS = (0.0, -3.0, 3.0, -5.0, 5.0, -1.5, 1.5, -6.0)
 #: a dissolve or fade made from a script transition: half a second, never longer than the shot
 TRANSITION_SECONDS = 0.5
 
@@ -129,6 +133,8 @@ def plan_import(project: Project, draft: ScriptDraft, label: str | None = None) 
         existing = by_key.get(cd.key)
         if existing is None:
             voice = copy.deepcopy(work.narrator_voice)
+            # one bundled voice serves everyone: a pitch step per character tells them apart
+            voice.pitch_semitones = VOICE_PITCH_STEPS[len(characters) % len(VOICE_PITCH_STEPS)]
             ch = Character(new_id("char"), cd.name, cd.description, secrets.randbelow(2**32), voice=voice)
             characters.append(ch)
             by_key[cd.key] = ch

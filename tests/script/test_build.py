@@ -81,6 +81,11 @@ def test_characters_from_speakers_with_descriptions_and_fresh_seeds(imported):
     assert {c.seed for c in again.characters} != seeds  # fresh, not derived from the name
 
 
+def test_new_characters_sound_different(imported):
+    assert [c.voice.pitch_semitones for c in imported.characters] == [0.0, -3.0]
+    assert all(c.voice.voice == imported.narrator_voice.voice for c in imported.characters)
+
+
 def test_cast_from_speakers_and_names_in_the_action(imported):
     maren, bram = (c.id for c in imported.characters)
     assert shot_with(imported, "Maren and Bram lean").characters == [maren, bram]
