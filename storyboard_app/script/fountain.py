@@ -190,7 +190,7 @@ def _body(lines: list[str], start: int, out: list[Element], notes: list[str]) ->
             out.append(Element("synopsis", _clean(bare[1:], notes), line_no, _notes(text, notes)))
             i += 1
             continue
-        forced_heading = bare.startswith(".") and len(bare) > 1 and bare[1] != "."
+        forced_heading = bare.startswith(".") and len(bare) > 1 and bare[1].isalnum()
         if forced_heading or (prev_blank and SCENE_PREFIX.match(bare)):
             heading = bare[1:] if forced_heading else bare
             number = ""

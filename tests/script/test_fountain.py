@@ -32,6 +32,7 @@ def test_forced_heading_and_scene_numbers():
     heading = only("EXT. PIER - NIGHT #I-1.A#\n\nRain.\n", "heading")
     assert (heading.text, heading.scene_number) == ("EXT. PIER - NIGHT", "I-1.A")
     assert kinds("...and then\n") == ["action"]  # an ellipsis is not a forced heading
+    assert kinds(". A full stop\n") == ["action"]  # a forced heading starts with a letter or digit
 
 
 def test_character_extensions_parentheticals_and_dialogue():
