@@ -159,7 +159,9 @@ def cmd_animatic(args: argparse.Namespace) -> int:
         soft_wrap=True, markup=False)
     split = ", ".join(f"{name} {report.stages[name]:.1f} s" + (f" (cpu {report.cpu[name]:.1f} s)" if name in report.cpu else "")
                       for name in ("import", "generate", "voice", "render", "total") if name in report.stages)
-    console.print(f"stages: {split}; voice runs during generate", markup=False, soft_wrap=True)
+    python = (f"; render cpu in python {report.cpu['render_python']:.1f} s, the rest in ffmpeg"
+              if "render_python" in report.cpu else "")
+    console.print(f"stages: {split}; voice runs during generate{python}", markup=False, soft_wrap=True)
     for number, reason in report.failed:
         console_err.print(f"failed: shot {number}: {reason}", markup=False, highlight=False, soft_wrap=True)
     for error in report.voice_errors:

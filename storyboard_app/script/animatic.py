@@ -39,14 +39,18 @@ Progress = Callable[[str, float, str], None]
 STAGES = ("import", "generate", "voice", "render")
 
 
-def cpu_seconds() -> float:
-    """User + system CPU of this process and its reaped children, so far."""
+def cpu_seconds(children: bool = True) -> float:
+    """User + system CPU of this process (and, by default, its reaped children), so far."""
     try:
         import resource
     except ImportError:  # Windows: no rusage; process time of this process only
         return time.process_time()
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    total = own.ru_utime + own.ru_stime
+    if children:
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        total += kids.ru_utime + kids.ru_stime
+    return total
 
 
 @dataclass
@@ -193,7 +197,7 @@ def script_to_animatic(
         document.save()
 
     # --- render: every clip and line is cached now
-    render_started, render_cpu = time.monotonic(), cpu_seconds()
+    render_started, render_cpu, render_python = time.monotonic(), cpu_seconds(), cpu_seconds(children=False)
 
     def on_render(stage: str, fraction: float, message: str) -> None:
         if stage == "export":
@@ -202,6 +206,7 @@ def script_to_animatic(
     report.export = render_animatic(document, output, options=options, progress=on_render, generate=False)
     stages["render"] = time.monotonic() - render_started
     cpu["render"] = cpu_seconds() - render_cpu
+    cpu["render_python"] = cpu_seconds(children=False) - render_python  # frame building; the rest is ffmpeg
     stages["total"] = time.monotonic() - began
     cpu["total"] = cpu_seconds() - cpu_began
     report.stages, report.cpu = stages, cpu
