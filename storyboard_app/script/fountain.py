@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 TITLE_KEYS = {"title", "credit", "author", "authors", "source", "draft date", "date", "contact",
               "notes", "copyright", "revision", "episode", "format"}
 SCENE_PREFIX = re.compile(r"^(?:INT\.?/EXT|INT/EXT|I/E|INT|EXT|EST)(?:\.|\s)", re.IGNORECASE)
-SCENE_NUMBER = re.compile(r"\s*#([A-Za-z0-9.\-]+)#\s*$")
+#: "#12#", "#I-1.A#" (at most 16 characters, as the project format keeps them; a longer one
+#: stays part of the heading's text)
+SCENE_NUMBER = re.compile(r"\s*#([A-Za-z0-9][A-Za-z0-9.\-]{0,15})#\s*$")
 #: transitions people write that do not end in "TO:"
 TRANSITION_WORDS = {"FADE OUT.", "FADE IN:", "FADE TO BLACK.", "CUT TO BLACK.", "FADE OUT", "FADE IN",
                     "THE END.", "SMASH TO BLACK."}

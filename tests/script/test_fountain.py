@@ -31,6 +31,8 @@ def test_forced_heading_and_scene_numbers():
     assert (heading.text, heading.scene_number) == ("INSIDE THE LANTERN", "12")
     heading = only("EXT. PIER - NIGHT #I-1.A#\n\nRain.\n", "heading")
     assert (heading.text, heading.scene_number) == ("EXT. PIER - NIGHT", "I-1.A")
+    heading = only("INT. HALL #12345678901234567#\n\nDust.\n", "heading")  # too long for a number
+    assert (heading.text, heading.scene_number) == ("INT. HALL #12345678901234567#", "")
     assert kinds("...and then\n") == ["action"]  # an ellipsis is not a forced heading
     assert kinds(". A full stop\n") == ["action"]  # a forced heading starts with a letter or digit
 
