@@ -7,7 +7,7 @@ Files may be UTF-8 with or without a byte-order mark, separated by commas or sem
 separator a European spreadsheet writes). Every error names the file, the row (as the
 spreadsheet numbers it, the header being row 1) and the column.
 
-Columns: scene, shot, description (prompt/action), size, move (camera), duration (seconds:
+Columns: scene, location, time of day, shot, description (prompt/action), size, move (camera), duration (seconds:
 ``3``, ``2.5``, ``3s``; frames: ``72f``; or ``mm:ss``), dialogue, speaker (or ``NAME: text`` in
 the dialogue cell), characters (comma-separated names), transition, notes, delivery.
 """
@@ -38,7 +38,9 @@ class ShotListError(ValueError):
 
 
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "scene": ("scene", "scene heading", "sequence", "slugline", "location", "scene name"),
+    "scene": ("scene", "scene heading", "sequence", "slugline", "scene name", "scene number", "scene no"),
+    "location": ("location", "set", "place"),
+    "time_of_day": ("time of day", "tod", "day night", "day/night"),
     "shot": ("shot", "shot number", "shot no", "number", "no", "shot id", "shot #", "#"),
     "description": ("description", "prompt", "action", "shot description", "text", "visual", "visuals",
                     "picture", "what we see"),
@@ -166,6 +168,9 @@ class _Reader:
             if not description:
                 raise self.error(row, "description", "empty (every shot needs a description)")
             scene = self.scene(self.cell(values, "scene"))
+            for key in ("location", "time_of_day"):  # the first row of a scene that says it
+                if self.cell(values, key) and not getattr(scene, key):
+                    setattr(scene, key, " ".join(self.cell(values, key).split()))
             shot = ShotDraft(" ".join(description.split()), number=number, source_line=row)
             shot.size = self.size(values, row) or infer_size(description) or ShotSize.MS
             shot.camera_move = self.move(values, row) or infer_move(description) or CameraMove.STATIC

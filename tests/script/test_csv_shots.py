@@ -47,6 +47,12 @@ def test_comma_separated_case_insensitive_headers_and_speaker_in_the_cell():
     assert shot.size == ShotSize.MS and shot.duration_s is None  # defaults; timed by the rule
 
 
+def test_location_and_time_of_day_columns_beside_scene():
+    draft = draft_from_csv("Scene,Location,Day/Night,Description\n7,Harbour wall,NIGHT,Waves break\n7,,,Gulls\n")
+    scene = draft.scenes[0]
+    assert (scene.name, scene.location, scene.time_of_day, len(scene.shots)) == ("Scene 7", "Harbour wall", "NIGHT", 2)
+
+
 def test_size_and_move_inferred_from_the_description_when_no_column():
     shot = draft_from_csv("description\nCLOSE ON the key; we PUSH IN\n").scenes[0].shots[0]
     assert (shot.size, shot.camera_move) == (ShotSize.CU, CameraMove.PUSH_IN)
