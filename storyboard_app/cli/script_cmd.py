@@ -114,7 +114,6 @@ def _print_changes(plan) -> None:  # noqa: ANN001 - ImportPlan
 
 def cmd_animatic(args: argparse.Namespace) -> int:
     """Exit 0 only when every shot has a generated take and every line was voiced."""
-    from ..generation.service import GenerationService
     from ..render.burnins import BurnIns
     from ..render.export import ExportOptions
     from ..script.animatic import STAGES, script_to_animatic
@@ -135,7 +134,9 @@ def cmd_animatic(args: argparse.Namespace) -> int:
     burnins = BurnIns.none() if args.no_burnins else BurnIns()
     options = ExportOptions(preset=args.preset, width=size[0] if size else None,
                             height=size[1] if size else None, burnins=burnins)
-    service = generation_service(args, bundle) or GenerationService(bundle)
+    # None for the default local workers: the pipeline then makes its own service and shuts it
+    # down when generation ends (so the workers' CPU is counted in the generate stage)
+    service = generation_service(args, bundle)
     started = time.monotonic()
     try:
         with progress_bar() as progress:
@@ -148,7 +149,8 @@ def cmd_animatic(args: argparse.Namespace) -> int:
             report = script_to_animatic(script, output, bundle, options=options, size=size, fps=args.fps,
                                         jobs=args.jobs, service=service, progress=on_progress)
     finally:
-        service.shutdown()
+        if service is not None:
+            service.shutdown()
     export = report.export
     assert export is not None
     console.print(f"imported {report.plan.summary()}", soft_wrap=True, markup=False)

@@ -108,16 +108,25 @@ def script_to_animatic(
     service: GenerationService | None = None,
     progress: Progress | None = None,
 ) -> AnimaticReport:
+    report_stage = progress or (lambda stage, fraction, message: None)
+    began, cpu_began = time.monotonic(), cpu_seconds()
+    draft = load_script(script)
+    document = open_or_create(Path(bundle), draft.title, *(size or (None, None)), fps)
+    try:
+        return _run(document, draft, output, options, jobs, service, report_stage, began, cpu_began)
+    finally:
+        document.release_lock()
+
+
+def _run(document: Document, draft, output: Path | str, options: ExportOptions | None,  # noqa: ANN001, PLR0913
+         jobs: int | None, service: GenerationService | None, report_stage: Progress, began: float,
+         cpu_began: float) -> AnimaticReport:
     from ..generation.service import GenerationService, generate_shots
     from ..render.service import render_animatic
     from ..voice import VoiceService
 
-    report_stage = progress or (lambda stage, fraction, message: None)
     stages: dict[str, float] = {}
     cpu: dict[str, float] = {}
-    began, cpu_began = time.monotonic(), cpu_seconds()
-    draft = load_script(script)
-    document = open_or_create(Path(bundle), draft.title, *(size or (None, None)), fps)
     project = document.project
     plan = plan_import(project, draft)
     document.apply(plan.command)
