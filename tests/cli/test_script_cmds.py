@@ -99,6 +99,22 @@ def test_import_respects_the_project_lock(tmp_path, capsys):
         holder.wait()
 
 
+def test_animatic_respects_the_project_lock(tmp_path, capsys):
+    bundle = tmp_path / "p.sbproj"
+    assert main(["import", str(bundle), str(KEEPER), "--new"]) == 0
+    before = (bundle / "project.json").read_text()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(bundle)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        capsys.readouterr()
+        assert main(["animatic", str(KEEPER), "-o", str(tmp_path / "o.mp4"), "--project", str(bundle)]) == 1
+        assert "in use by" in capsys.readouterr().err
+        assert (bundle / "project.json").read_text() == before and not (tmp_path / "o.mp4").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_animatic_end_to_end_on_a_tiny_script(tmp_path, capsys):
     script = tmp_path / "tiny.fountain"
     script.write_text(TINY)
