@@ -6,7 +6,8 @@ The mapping, element by element:
 * scene heading → a scene with location, time of day ("INT. LIGHTHOUSE - NIGHT" → "LIGHTHOUSE",
   "NIGHT") and the script's scene number;
 * action paragraph → a shot whose prompt is the action text; size and move from its wording
-  (``infer``), else a wide shot to open a scene and a medium shot after that; centred text is a
+  (``infer``; a scene's first shot also from the heading, ".SNIPER SCOPE POV"), else a wide
+  shot to open a scene and a medium shot after that; centred text is a
   shot too (a title card), noted as such;
 * dialogue → lines of the shot before it (a scene that opens on dialogue gets a shot of the
   speaker); extensions ``(V.O.)``/``(CONT'D)`` leave the name and, with parentheticals, become the
@@ -126,6 +127,8 @@ class _Builder:
         scene = self._ensure_scene()
         flat = " ".join(prompt.split())
         size = infer_size(prompt)
+        if size is None and not scene.shots:  # ".SNIPER SCOPE POV": the heading frames its first shot
+            size = infer_size(scene.name)
         if size is None:
             size = ShotSize.WS if not scene.shots and not has_dialogue else ShotSize.MS
         move = infer_move(prompt) or CameraMove.STATIC

@@ -183,6 +183,11 @@ def test_the_import_is_one_undo_step_on_a_document(tmp_path):
     assert document.redo() is not None and len(document.project.all_shots()) == 10
 
 
+def test_a_heading_that_names_a_framing_frames_the_scenes_first_shot():
+    draft = draft_from_fountain(".SNIPER SCOPE POV\n\nSteel's face fills the scope.\n\nHe turns.\n")
+    assert [s.size for s in draft.scenes[0].shots] == [ShotSize.POV, ShotSize.MS]
+
+
 def test_dialogue_before_any_action_gets_a_shot_of_the_speaker():
     draft = draft_from_fountain("INT. CABIN - NIGHT\n\nBRAM\nAnyone?\n")
     shot = draft.scenes[0].shots[0]
