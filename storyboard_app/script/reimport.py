@@ -112,7 +112,7 @@ def shot_text(prompt: str, lines: list[tuple[str, str]]) -> str:
     return " ".join([prompt.lower(), *(f"{speaker.lower()}: {text.lower()}" for speaker, text in lines)])
 
 
-def _similarity(a: str, b: str) -> float:
+def _similarity(a: str, b: str) -> float:  # scene headings: few, short
     if a == b:
         return 1.0
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
@@ -159,34 +159,28 @@ def plan_import(project: Project, draft: ScriptDraft, label: str | None = None) 
     timed: set[str] = set()
     added: set[str] = set()
     matches: dict[tuple[int, int], str] = {}
-    # same scene first, best pairs first
-    for si, scene in enumerate(draft.scenes):
+    # same scene first: shots aligned in order (difflib over the lists of texts), fuzzy inside
+    # the stretches that differ
+    for si in range(len(draft.scenes)):
         seq = scene_match.get(si)
         if seq is None:
             continue
-        pairs = sorted(((_similarity(draft_texts[si][hi], shot_texts[shot.id]), hi, shot.id)
-                        for hi in range(len(scene.shots)) for shot in seq.shots), reverse=True)
-        for ratio, hi, sid in pairs:
-            if ratio < MATCH_RATIO:
-                break
-            if sid not in used and (si, hi) not in matches:
-                matches[(si, hi)] = sid
-                used.add(sid)
+        old_ids = [shot.id for shot in seq.shots]
+        for hi, sid in _align([shot_texts[sid] for sid in old_ids], draft_texts[si], MATCH_RATIO):
+            matches[(si, hi)] = old_ids[sid]
+            used.add(old_ids[sid])
     # then shots that moved between scenes, or come back from "Removed in revision"
     binned = {shot.id: (removed_scene, shot) for shot in (removed_scene.shots if removed_scene else [])}
     for sid, (_, shot) in binned.items():
         shot_texts[sid] = shot_text(shot.prompt, [(_speaker_name(work, ln.speaker), ln.text) for ln in shot.dialogue])
     leftovers = [sid for sid in [*old_shots, *binned] if sid not in used]
-    if leftovers:
-        pairs = sorted(((_similarity(draft_texts[si][hi], shot_texts[sid]), si, hi, sid)
-                        for si, scene in enumerate(draft.scenes) for hi in range(len(scene.shots))
-                        if (si, hi) not in matches for sid in leftovers), reverse=True)
-        for ratio, si, hi, sid in pairs:
-            if ratio < MOVED_MATCH_RATIO:
-                break
-            if sid not in used and (si, hi) not in matches:
-                matches[(si, hi)] = sid
-                used.add(sid)
+    open_slots = [(si, hi) for si, scene in enumerate(draft.scenes) for hi in range(len(scene.shots))
+                  if (si, hi) not in matches]
+    if leftovers and open_slots:
+        for slot, index in _best_pairs([draft_texts[si][hi] for si, hi in open_slots],
+                                       [shot_texts[sid] for sid in leftovers], MOVED_MATCH_RATIO):
+            matches[open_slots[slot]] = leftovers[index]
+            used.add(leftovers[index])
 
     numbers = {shot.number for _, shot in [*old_shots.values(), *binned.values()]}
     numbering = _Numbering(numbers, fresh=not old_shots)
@@ -252,6 +246,82 @@ def plan_import(project: Project, draft: ScriptDraft, label: str | None = None) 
     preview = copy.deepcopy(project)
     command.apply(preview)
     return ImportPlan(command, changes=changes, preview=preview, timed_shot_ids=timed, added_shot_ids=added, **plan_counts)
+
+
+#: above this many candidate pairs, fuzzy matching compares only shots near the same position
+#: (a rewritten 600-shot scene would otherwise cost minutes of difflib)
+MAX_PAIRS = 20_000
+WINDOW = 12
+
+
+def _align(old: list[str], new: list[str], threshold: float) -> list[tuple[int, int]]:
+    """(new index, old index) pairs: identical shots in the same order first, then the most
+    similar pairs inside each stretch where the two versions differ."""
+    pairs: list[tuple[int, int]] = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            pairs.extend((j1 + k, i1 + k) for k in range(i2 - i1))
+        elif tag == "replace":
+            pairs.extend((j1 + b, i1 + a) for b, a in _best_pairs(new[j1:j2], old[i1:i2], threshold))
+    # a shot moved within the scene lands in a "delete" and an "insert" stretch: pair those too
+    taken_new = {n for n, _ in pairs}
+    taken_old = {o for _, o in pairs}
+    rest_new = [j for j in range(len(new)) if j not in taken_new]
+    rest_old = [i for i in range(len(old)) if i not in taken_old]
+    if rest_new and rest_old:
+        found = _best_pairs([new[j] for j in rest_new], [old[i] for i in rest_old], threshold)
+        pairs.extend((rest_new[b], rest_old[a]) for b, a in found)
+    return pairs
+
+
+def _best_pairs(new: list[str], old: list[str], threshold: float) -> list[tuple[int, int]]:
+    """(new index, old index) pairs at or above ``threshold``, best first, each used once.
+
+    Exact equals are paired without difflib; cheap upper bounds (``real_quick_ratio``,
+    ``quick_ratio``) skip most pairs; with more than ``MAX_PAIRS`` candidates only shots within
+    ``WINDOW`` places of each other (relative to the lists' lengths) are compared.
+    """
+    result: list[tuple[int, int]] = []
+    free_old = set(range(len(old)))
+    by_text: dict[str, list[int]] = {}
+    for index, text in enumerate(old):
+        by_text.setdefault(text, []).append(index)
+    open_new = []
+    for index, text in enumerate(new):
+        same = by_text.get(text)
+        if same:
+            a = same.pop(0)
+            free_old.discard(a)
+            result.append((index, a))
+        else:
+            open_new.append(index)
+    if not open_new or not free_old:
+        return result
+    windowed = len(open_new) * len(free_old) > MAX_PAIRS
+    scale = len(old) / max(len(new), 1)
+    scored = []
+    for b in open_new:
+        matcher = difflib.SequenceMatcher(None, autojunk=False)
+        matcher.set_seq2(new[b])
+        for a in free_old:
+            if windowed and abs(a - b * scale) > WINDOW:
+                continue
+            matcher.set_seq1(old[a])
+            if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
+                continue
+            ratio = matcher.ratio()
+            if ratio >= threshold:
+                scored.append((ratio, -b, -a))
+    scored.sort(reverse=True)
+    seen_new: set[int] = set()
+    for _ratio, nb, na in scored:
+        b, a = -nb, -na
+        if b not in seen_new and a in free_old:
+            seen_new.add(b)
+            free_old.discard(a)
+            result.append((b, a))
+    return result
 
 
 def _speaker_name(project: Project, character_id: str) -> str:

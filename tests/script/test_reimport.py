@@ -129,3 +129,31 @@ def test_moved_scene_matches_by_number_and_new_character_is_added(document):
 
 def test_shot_text_compares_action_and_dialogue():
     assert shot_text("Rain.", [("BRAM", "Hi")]) == "rain. bram: hi"
+
+
+def _long_script(paragraphs: list[str]) -> str:
+    return "INT. HALL - NIGHT\n\n" + "\n\n".join(paragraphs) + "\n"
+
+
+def test_a_600_shot_revision_matches_in_seconds():
+    import random
+    import time
+
+    rng = random.Random(1)
+    words = ["rain", "wind", "door", "light", "sea", "boat", "stairs", "lamp", "hand", "face", "window", "road", "night", "cold", "bell", "rope"]
+    paragraphs = [" ".join(rng.choice(words) for _ in range(25)) + f" number {i}." for i in range(600)]
+    project = Project()
+    plan_import(project, draft_from_fountain(_long_script(paragraphs))).command.apply(project)
+    revised = list(paragraphs)
+    revised[10] = revised[10].replace("number", "shot number")
+    moved = revised.pop(50)
+    revised.insert(450, moved)  # a shot moved far within its scene
+    del revised[300]
+    revised.insert(400, "a brand new shot of a gull")
+    ids = {s.prompt: s.id for s in project.all_shots()}
+    started = time.perf_counter()
+    plan = plan_import(project, draft_from_fountain(_long_script(revised)))
+    assert time.perf_counter() - started < 30  # minutes before pairs were bounded; ~1 s on a quiet machine
+    assert (plan.shots_added, plan.shots_updated, plan.shots_removed) == (1, 1, 1)
+    plan.command.apply(project)
+    assert next(s for s in project.all_shots() if s.prompt == moved).id == ids[moved]
