@@ -124,6 +124,8 @@ def _warm_up_fonts() -> None:
 
 class MainWindow(QMainWindow):
     fit_finished = Signal()
+    #: the script-import preview is showing (the dialog), or the script could not be read (None)
+    script_import_ready = Signal(object)
 
     def __init__(self, document: Document | None = None, settings: QSettings | None = None,
                  ask: Ask | None = None, autosave_seconds: float = AUTOSAVE_SECONDS):
@@ -795,27 +797,46 @@ class MainWindow(QMainWindow):
                                               "Images (*.png *.jpg *.jpeg *.webp *.bmp)")
         return self.import_image_take(Path(path)) if path else False
 
-    def import_script_dialog(self) -> QDialog | None:
+    def import_script_dialog(self) -> Worker | None:
         path, _ = QFileDialog.getOpenFileName(self, "Import script", "",
                                               "Scripts (*.fountain *.spmd *.csv);;All files (*)")
         return self.import_script(Path(path)) if path else None
 
-    def import_script(self, path: Path) -> QDialog | None:
-        """Preview importing ``path`` (Fountain or CSV); Apply makes it one undoable edit."""
-        from ..script import ScriptError, load_script, plan_import
+    def import_script(self, path: Path) -> Worker:
+        """Read and plan the import of ``path`` (Fountain or CSV) on the thread pool, then show
+        the preview; Apply makes it one undoable edit. ``script_import_ready`` says when."""
+        from ..script import load_script, plan_import
         from .script_import import ScriptImportDialog
 
-        try:
+        path = Path(path)
+        snapshot = copy.deepcopy(self.session.project)
+
+        def job():  # noqa: ANN202 - worker thread
             draft = load_script(path)
-        except ScriptError as exc:
-            self.statusBar().showMessage(str(exc), 10000)
-            return None
-        plan = plan_import(self.session.project, draft)
-        dialog = ScriptImportDialog(plan, Path(path).name, self)
-        dialog.accepted.connect(lambda: self._apply_import(plan))
-        dialog.show()
-        self.script_import_dialog = dialog
-        return dialog
+            return draft, plan_import(snapshot, draft)
+
+        def done(result) -> None:  # noqa: ANN001
+            self._script_worker = None
+            draft, plan = result
+            if self.session.project != snapshot:  # edited while it was read: plan on what is there now
+                plan = plan_import(self.session.project, draft)
+            dialog = ScriptImportDialog(plan, path.name, self)
+            dialog.accepted.connect(lambda: self._apply_import(plan))
+            dialog.show()
+            self.script_import_dialog = dialog
+            self.script_import_ready.emit(dialog)
+
+        def failed(message: str) -> None:
+            self._script_worker = None
+            self.statusBar().showMessage(message, 10000)
+            self.script_import_ready.emit(None)
+
+        self.statusBar().showMessage(f"Reading {path.name}…")
+        self._script_worker = Worker(job)
+        self._script_worker.signals.finished.connect(done)
+        self._script_worker.signals.failed.connect(failed)
+        run_in_background(self._script_worker)
+        return self._script_worker
 
     def _apply_import(self, plan) -> None:  # noqa: ANN001 - ImportPlan
         if self.session.apply(plan.command):

@@ -14,19 +14,21 @@ DATA = Path(__file__).resolve().parents[1] / "script" / "data"
 KEEPER = DATA / "the_keeper.fountain"
 
 
-def drop(window, path: Path) -> None:
+def drop(window, qtbot, path: Path) -> None:
+    """Drop ``path`` on the window and wait for the preview (read and planned off the UI thread)."""
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     event = QDropEvent(QPointF(200, 200), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
-    window.dropEvent(event)
+    with qtbot.waitSignal(window.script_import_ready, timeout=20000):
+        window.dropEvent(event)
 
 
 def test_dropped_fountain_shows_a_preview_then_applies_as_one_undo_step(make_window, qtbot):
     window = make_window()
     shots_before = [s.id for s in window.session.project.all_shots()]
-    drop(window, KEEPER)
+    drop(window, qtbot, KEEPER)
     dialog = window.script_import_dialog
-    assert dialog.isVisible()
+    assert dialog.isVisible() and dialog.windowModality() == Qt.WindowModal
     assert dialog.summary.text().startswith("5 scenes (5 new), 10 shots (10 new")
     assert "Characters: 2 (2 new)" in dialog.counts.text()
     rows = dialog.rows()
@@ -53,7 +55,8 @@ def test_menu_action_cancel_changes_nothing(make_window, qtbot, monkeypatch):
     window = make_window()
     assert window.act_import_script in menu_actions(window.menuBar())
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(DATA / "shots_semicolon_bom.csv"), ""))
-    window.act_import_script.trigger()
+    with qtbot.waitSignal(window.script_import_ready, timeout=20000):
+        window.act_import_script.trigger()
     dialog = window.script_import_dialog
     assert "3 shots (3 new" in dialog.summary.text()
     before = window.session.document.history.can_undo
@@ -64,21 +67,23 @@ def test_menu_action_cancel_changes_nothing(make_window, qtbot, monkeypatch):
 
 def test_reimport_preview_lists_changes_and_removals(make_window, qtbot, tmp_path):
     window = make_window()
-    drop(window, KEEPER)
+    drop(window, qtbot, KEEPER)
     qtbot.mouseClick(window.script_import_dialog.apply_button, Qt.LeftButton)
     revised = tmp_path / "v2.fountain"
     revised.write_text(KEEPER.read_text().replace("*smooth*", "bright")
                        .replace("The boat from the POV, closer now, its engine coughing.\n\n", ""))
-    drop(window, revised)
+    drop(window, qtbot, revised)
     rows = window.script_import_dialog.rows()
     assert [r[0] for r in rows].count("update") == 1 and [r[0] for r in rows].count("remove") == 1
     qtbot.mouseClick(window.script_import_dialog.apply_button, Qt.LeftButton)
     assert window.session.project.sequences[-1].name == "Removed in revision"
 
 
-def test_a_bad_shot_list_says_why_in_the_status_bar(make_window, tmp_path):
+def test_a_bad_shot_list_says_why_in_the_status_bar(make_window, qtbot, tmp_path):
     window = make_window()
     bad = tmp_path / "bad.csv"
     bad.write_text("description,size\nRain,huge\n")
-    assert window.import_script(bad) is None
+    with qtbot.waitSignal(window.script_import_ready, timeout=20000) as ready:
+        window.import_script(bad)
+    assert ready.args == [None]
     assert "bad.csv: row 2, column 'size'" in window.statusBar().currentMessage()
