@@ -5,9 +5,12 @@ script into a project the director has worked on:
 
 * **scenes** match by the script's scene number, else by heading text (``difflib``); a matched
   scene keeps its id and takes the new heading, location and time of day;
-* **shots** match inside their matched scene by the similarity of their text (prompt and
-  dialogue, ``difflib`` ratio >= ``MATCH_RATIO``), best pairs first, then across the other scenes
-  (a shot moved to another scene) at a stricter ratio. A matched shot keeps its id, number,
+* **shots** match inside their matched scene by their text (prompt and dialogue): identical
+  shots in the same order first (``difflib`` over the scene's list of texts), then the most
+  similar pairs (``difflib`` ratio >= ``MATCH_RATIO``) among the rest, then across the other
+  scenes and the "Removed in revision" scene (a moved or restored shot) at a stricter ratio;
+  fuzzy comparisons are bounded (``MAX_PAIRS``), so a 600-shot revision takes about a second.
+  A matched shot keeps its id, number,
   takes, selected take, seed, duration, size, camera move, style and notes it already had:
   only what the script owns changes (prompt, dialogue, cast; the duration grows if the new
   dialogue needs more time, it never shrinks);
