@@ -155,8 +155,7 @@ def cmd_animatic(args: argparse.Namespace) -> int:
     assert export is not None
     console.print(f"imported {report.plan.summary()}", soft_wrap=True, markup=False)
     console.print(
-        f"wrote {output} — {export.seconds:.1f} s, {len(report.plan.preview.all_shots()) if report.plan.preview else 0} "
-        f"shots, {export.lines} dialogue lines; {report.generated} generated, {report.cached} from cache, "
+        f"wrote {output} — {export.seconds:.1f} s, {report.plan.shots} shots, {export.lines} dialogue lines; {report.generated} generated, {report.cached} from cache, "
         f"{report.fitted} fitted to their voice ({time.monotonic() - started:.1f} s); project {report.bundle}",
         soft_wrap=True, markup=False)
     split = ", ".join(f"{name} {report.stages[name]:.1f} s" + (f" (cpu {report.cpu[name]:.1f} s)" if name in report.cpu else "")
