@@ -19,7 +19,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 CORE = ["storyboard_app.model", "storyboard_app.generation", "storyboard_app.voice",
-        "storyboard_app.render", "storyboard_app.media"]
+        "storyboard_app.render", "storyboard_app.media", "storyboard_app.script"]
 
 
 def tool(name: str) -> str:

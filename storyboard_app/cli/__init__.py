@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "storyboard_app.cli.import_cut_cmd",  # issue 17: an editor's cut back into the boards
     "storyboard_app.cli.style_cmd",  # issue 18: style tests and the style presets
     "storyboard_app.cli.auth_cmd",  # issue 14: API keys of remote generators (OS keyring)
+    "storyboard_app.cli.script_cmd",  # issue 16: import a screenplay or shot list; script to animatic
 ]
 
 

@@ -156,7 +156,7 @@ def compose_prompt(project: Project, shot: Shot) -> str:
     Characters come in the shot's billing order; a character whose name the prompt already
     mentions is still described, because the description is what keeps the look consistent.
     """
-    parts = [shot.prompt.strip()]
+    parts = [shot.prompt.strip(), _setting(project, shot)]
     for character_id in shot.characters:
         try:
             ch = project.character(character_id)
@@ -168,6 +168,17 @@ def compose_prompt(project: Project, shot: Shot) -> str:
         parts.append(style.prompt_suffix.strip())
     parts.append(f"{SHOT_SIZE_PHRASES[shot.size]}, {CAMERA_MOVE_PHRASES[shot.camera_move]}")
     return "; ".join(p for p in parts if p)
+
+
+def _setting(project: Project, shot: Shot) -> str:
+    """"setting: lighthouse - lantern room, night" from the shot's scene (a script import fills
+    location and time of day); "" for scenes without them, so other prompts are unchanged."""
+    try:
+        scene = project.find_shot(shot.id)[0]
+    except KeyError:
+        return ""
+    where = ", ".join(p for p in (scene.location.strip().lower(), scene.time_of_day.strip().lower()) if p)
+    return f"setting: {where}" if where else ""
 
 
 def compose_negative_prompt(project: Project, shot: Shot) -> str:

@@ -131,6 +131,8 @@ class DialogueLine:
     speaker: str = ""  # character id; "" for a narrator / unassigned line
     text: str = ""
     audio: str | None = None  # bundle-relative recorded/imported audio that replaces TTS
+    #: how the line is delivered, from a script: "V.O.; quietly" (extensions and parentheticals)
+    delivery: str = ""
 
 
 @dataclass
@@ -200,6 +202,11 @@ class Sequence:
     id: str
     name: str = ""
     shots: list[Shot] = field(default_factory=list)
+    #: from a script's scene heading "INT. LIGHTHOUSE - NIGHT #12#": where, when, and the
+    #: script's own scene number (kept as written: "12", "3A", "I-1.A")
+    location: str = ""
+    time_of_day: str = ""
+    scene_number: str = ""
 
 
 @dataclass

@@ -29,6 +29,8 @@ _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 #: Loudness adjustments in dB a mix can take without being silent or destroyed.
 VOLUME_DB_RANGE = (-60.0, 24.0)
+#: A script's scene number as Fountain allows it ("12", "3A", "I-1.A"), or empty.
+SCENE_NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,15}$")
 
 
 @dataclass(frozen=True)
@@ -254,6 +256,12 @@ def semantic_problems(project: Project, file: str, bundle: Path | None = None) -
     _volume(add, "$.render.music_volume_db", project.render.music_volume_db)
 
     for qi, seq in enumerate(project.sequences):
+        if seq.scene_number and not SCENE_NUMBER_PATTERN.match(seq.scene_number):
+            add(f"$.sequences[{qi}].scene_number",
+                f"a scene number is 1-16 letters, digits, '.' or '-' (got {seq.scene_number[:20]!r})")
+        for name in ("location", "time_of_day"):
+            if "\n" in getattr(seq, name):
+                add(f"$.sequences[{qi}].{name}", f"{name} must be one line")
         for hi, shot in enumerate(seq.shots):
             base = f"$.sequences[{qi}].shots[{hi}]"
             if shot.duration < 1:
@@ -279,6 +287,8 @@ def semantic_problems(project: Project, file: str, bundle: Path | None = None) -
                 if line.id in line_ids:
                     add(f"{base}.dialogue[{li}].id", f"duplicate dialogue line id {line.id!r}")
                 line_ids.add(line.id)
+                if "\n" in line.delivery:
+                    add(f"{base}.dialogue[{li}].delivery", "a delivery note must be one line")
                 if line.speaker and line.speaker not in char_ids:
                     add(f"{base}.dialogue[{li}].speaker", f"refers to unknown character {line.speaker!r}")
                 if (why := media_why(line.audio)) is not None:

@@ -125,6 +125,8 @@ def _warm_up_fonts() -> None:
 
 class MainWindow(QMainWindow):
     fit_finished = Signal()
+    #: the script-import preview is showing (the dialog), or the script could not be read (None)
+    script_import_ready = Signal(object)
 
     def __init__(self, document: Document | None = None, settings: QSettings | None = None,
                  ask: Ask | None = None, autosave_seconds: float = AUTOSAVE_SECONDS):
@@ -168,6 +170,9 @@ class MainWindow(QMainWindow):
         self.act_save_as = action("Save &As…", self.save_as_dialog, QKeySequence.SaveAs)
         self.act_import_image = action("&Import image as panel…", self.import_image_dialog, "Ctrl+Shift+I",
                                        "import_image", "Use a drawing or photo as the selected shot's take")
+        self.act_import_script = action("Import &script…", self.import_script_dialog, "Ctrl+Shift+J", None,
+                                        "A Fountain screenplay or a shot-list CSV into scenes and shots "
+                                        "(a revised script updates the project)")
         self.act_settings = action("Project se&ttings…", self.project_settings_dialog, "Ctrl+,", "settings",
                                    "Title, frame rate, size and generator")
         self.act_quit = action("&Quit", self.close, QKeySequence.Quit)
@@ -212,6 +217,7 @@ class MainWindow(QMainWindow):
             file_menu.addAction(act)
         file_menu.addSeparator()
         file_menu.addAction(self.act_import_image)
+        file_menu.addAction(self.act_import_script)
         self.export_menu = file_menu.addMenu("&Export")
         self.export_menu.addAction(self.act_export)
         # issue 17 hook: File > Export > PDF/edit/subtitles/stills, File > Import edited cut
@@ -813,6 +819,54 @@ class MainWindow(QMainWindow):
                                               "Images (*.png *.jpg *.jpeg *.webp *.bmp)")
         return self.import_image_take(Path(path)) if path else False
 
+    def import_script_dialog(self) -> Worker | None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import script", "",
+                                              "Scripts (*.fountain *.spmd *.csv);;All files (*)")
+        return self.import_script(Path(path)) if path else None
+
+    def import_script(self, path: Path) -> Worker:
+        """Read and plan the import of ``path`` (Fountain or CSV) on the thread pool, then show
+        the preview; Apply makes it one undoable edit. ``script_import_ready`` says when."""
+        from ..script import load_script, plan_import
+        from .script_import import ScriptImportDialog
+
+        path = Path(path)
+        snapshot = copy.deepcopy(self.session.project)
+
+        def job():  # noqa: ANN202 - worker thread
+            draft = load_script(path)
+            return draft, plan_import(snapshot, draft)
+
+        def done(result) -> None:  # noqa: ANN001
+            self._script_worker = None
+            draft, plan = result
+            if self.session.project != snapshot:  # edited while it was read: plan on what is there now
+                plan = plan_import(self.session.project, draft)
+            dialog = ScriptImportDialog(plan, path.name, self)
+            dialog.accepted.connect(lambda: self._apply_import(plan))
+            dialog.show()
+            self.script_import_dialog = dialog
+            self.script_import_ready.emit(dialog)
+
+        def failed(message: str) -> None:
+            self._script_worker = None
+            self.statusBar().showMessage(message, 10000)
+            self.script_import_ready.emit(None)
+
+        self.statusBar().showMessage(f"Reading {path.name}…")
+        self._script_worker = Worker(job)
+        self._script_worker.signals.finished.connect(done)
+        self._script_worker.signals.failed.connect(failed)
+        run_in_background(self._script_worker)
+        return self._script_worker
+
+    def _apply_import(self, plan) -> None:  # noqa: ANN001 - ImportPlan
+        if self.session.apply(plan.command):
+            shots = self.session.project.all_shots()
+            if shots and not self.session.selection:
+                self.session.select([shots[0].id])
+            self.statusBar().showMessage(f"Imported: {plan.summary()}", 10000)
+
     def project_settings_dialog(self) -> QDialog:
         from .project_settings import ProjectSettingsDialog
 
@@ -869,8 +923,8 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
         for url in event.mimeData().urls():
             path = Path(url.toLocalFile())
-            if path.suffix.lower() == ".fountain":
-                self.statusBar().showMessage("Fountain script import is not available yet", 6000)
+            if path.suffix.lower() in (".fountain", ".csv"):
+                self.import_script(path)
             elif path.suffix.lower() in IMAGE_SUFFIXES:
                 self.import_image_take(path)
         event.acceptProposedAction()

@@ -90,3 +90,13 @@ def test_reference_images_are_hashed_by_content(tmp_path):
     before = request_hash(request, "sketch", "1")
     ref.write_bytes(b"two")
     assert request_hash(request, "sketch", "1") != before
+
+
+def test_scene_location_and_time_of_day_join_the_prompt_only_when_set():
+    project = make_project(["market at night", "alley in rain"])
+    shot = project.all_shots()[1]
+    before = compose_prompt(project, shot)
+    assert "setting:" not in before  # scenes without a location: prompts (and cache keys) unchanged
+    scene = project.find_shot(shot.id)[0]
+    scene.location, scene.time_of_day = "HARBOUR - SLIPWAY", "NIGHT"
+    assert compose_prompt(project, shot) == before.replace("alley in rain", "alley in rain; setting: harbour - slipway, night", 1)
