@@ -27,6 +27,7 @@ from generators.diffusers_local import adapter as adapter_module  # noqa: E402
 from generators.diffusers_local.loading import _PIPELINES, clear_cache  # noqa: E402
 from storyboard_app.generation.protocol import CancelToken, GenerationCancelled, GenerationError  # noqa: E402
 from storyboard_app.generation.request import CharacterSpec, ShotRequest  # noqa: E402
+from storyboard_app.media.camera import still_size  # noqa: E402
 from storyboard_app.media.ffmpeg import probe, run_ffmpeg  # noqa: E402
 
 W, H, FPS = 32, 32, 8
@@ -108,8 +109,10 @@ def test_video_mode_conforms_to_the_shot(models, tmp_path):
 
 
 def test_keyframe_then_animate_feeds_the_consistent_still_to_the_video_model(models, tmp_path, monkeypatch):
+    from PIL import Image
+
     settings = {**still_settings(models), "mode": "keyframe", "video_model": str(models["ltx_i2v"]), "frames": 9,
-                "video_fps": 8, "steps_video": 2, "guidance_video": 1.0}
+                "video_fps": 8, "steps_video": 2, "guidance_video": 1.0, "native_size": [32, 32]}
     seen = {}
     still_only = run(request(still_settings(models)), tmp_path / "still.mp4")
     keyframe_still = adapter_module.DiffusersGenerator._still
@@ -119,7 +122,7 @@ def test_keyframe_then_animate_feeds_the_consistent_still_to_the_video_model(mod
 
     def spy(self, pipe, kwargs, *a, **k):  # noqa: ANN001, ANN202
         if "image" in kwargs:
-            seen["animated"] = kwargs["image"]
+            seen.setdefault("animated", kwargs["image"])  # the first segment's; later ones continue
         return real_call(self, pipe, kwargs, *a, **k)
 
     monkeypatch.setattr(adapter_module.DiffusersGenerator, "_call", spy)
@@ -127,8 +130,8 @@ def test_keyframe_then_animate_feeds_the_consistent_still_to_the_video_model(mod
     pipe = next(p for (kind, *_), p in _PIPELINES.items() if kind == "i2v")
     assert type(pipe).__name__ == "LTXImageToVideoPipeline"
     assert len(frames_of(result.path)) == 16 and probe(result.path).duration == pytest.approx(2.0, abs=0.01)
-    assert seen["still"].size == (40, 40)  # the overscan still from the image model was made first
-    expected = np.asarray(seen["still"].resize((32, 32)))
+    assert seen["still"].size == still_size(W, H)  # the overscan still from the image model was made first
+    expected = np.asarray(seen["still"].resize((32, 32), Image.LANCZOS))
     assert np.array_equal(np.asarray(seen["animated"]), expected)  # and it is what the video model animated
     assert still_only.path.exists()
     run(request(settings, frames=16), tmp_path / "kf2.mp4")
