@@ -109,11 +109,9 @@ class ModelStatus:
 
 
 def _missing_parts(snap: Path, preset: Preset | None) -> list[str]:
-    """What a snapshot lacks to load: pipeline components without weights, or named files."""
-    files = preset.files if preset else DIFFUSERS_FILES
-    exact = [f for f in files if not any(c in f for c in "*?[")]
-    if exact:  # a preset that names its files (a single-file motion adapter, say)
-        return [f for f in exact if not (snap / f).exists()]
+    """What a snapshot lacks to load: pipeline components without weights, or a preset's files."""
+    if preset is not None and preset.files != DIFFUSERS_FILES:  # a preset that names its files
+        return [f for f in preset.files if not any(snap.glob(f))]
     index = snap / "model_index.json"
     if not index.exists():
         has_weights = any(snap.glob("*.safetensors")) or any(snap.glob("*.bin"))
@@ -259,9 +257,9 @@ def check_disk_space(plan: PullPlan) -> None:
                        f"is free (keeping {human_size(SPACE_MARGIN)} spare). Free some space or set HF_HOME.")
 
 
-def _verify(path: Path, f: RemoteFile) -> None:
-    blob = path.resolve()
-    size = blob.stat().st_size
+def _verify(part: Path, f: RemoteFile) -> None:
+    """Size and hash of a finished download against the Hub's metadata; a bad file is deleted."""
+    size = part.stat().st_size
     problem = ""
     if size != f.size:
         problem = f"size {size} bytes, expected {f.size}"
@@ -269,15 +267,58 @@ def _verify(path: Path, f: RemoteFile) -> None:
         h = hashlib.sha256() if f.sha256 else hashlib.sha1(b"blob %d\0" % size)
         expected = f.sha256 or f.blob_id
         if expected:
-            with blob.open("rb") as fh:
+            with part.open("rb") as fh:
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
                     h.update(chunk)
             if h.hexdigest() != expected:
                 problem = f"checksum {h.hexdigest()[:12]}…, expected {expected[:12]}…"
     if problem:
-        for p in (path, blob):
-            p.unlink(missing_ok=True)
+        part.unlink(missing_ok=True)
         raise ChecksumMismatch(f"{f.name}: {problem}; the file was deleted, pull again to fetch it anew")
+
+
+def _link(snapshot_file: Path, blob: Path) -> None:
+    """The snapshot entry pointing at its blob, as huggingface_hub lays out its cache."""
+    snapshot_file.parent.mkdir(parents=True, exist_ok=True)
+    if snapshot_file.is_symlink() or snapshot_file.exists():
+        snapshot_file.unlink()
+    try:
+        snapshot_file.symlink_to(os.path.relpath(blob, snapshot_file.parent))
+    except OSError:  # no symlinks (Windows without developer mode): a copy
+        shutil.copyfile(blob, snapshot_file)
+
+
+def _fetch(plan: PullPlan, f: RemoteFile, bar: type) -> None:
+    """One file into the cache, resuming ``blobs/<etag>.incomplete`` from where it stopped.
+
+    huggingface_hub's own ``hf_hub_download`` (2.x) writes to a per-process temporary file and
+    deletes it on any failure, so it only resumes within one call; here the partial blob is
+    kept under its etag, and the next pull continues it with a ``Range`` request
+    (``huggingface_hub.file_download.http_get(resume_size=...)``)."""
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+    from huggingface_hub.file_download import http_get
+    from huggingface_hub.utils import build_hf_headers
+
+    url = hf_hub_url(plan.repo_id, f.name, revision=plan.commit, endpoint=endpoint())
+    meta = get_hf_file_metadata(url, token=token(), endpoint=endpoint())
+    etag = meta.etag or f.sha256 or f.blob_id
+    if not etag:
+        raise HubError(f"{f.name}: the server sent no ETag, cannot place it in the cache")
+    blobs = repo_folder(plan.repo_id) / "blobs"
+    blobs.mkdir(parents=True, exist_ok=True)
+    blob = blobs / etag
+    if not blob.is_file():
+        part = blobs / f"{etag}.incomplete"
+        resume = part.stat().st_size if part.is_file() else 0
+        if meta.size is not None and resume > meta.size:
+            part.unlink()
+            resume = 0
+        with part.open("ab") as fh:
+            http_get(meta.location, fh, resume_size=resume, headers=build_hf_headers(token=token()),
+                     expected_size=meta.size, displayed_filename=f.name, tqdm_class=bar)
+        _verify(part, f)
+        os.replace(part, blob)
+    _link(repo_folder(plan.repo_id) / "snapshots" / plan.commit / f.name, blob)
 
 
 def pull(name: str, progress: ProgressFn | None = None, cancelled: Callable[[], bool] | None = None) -> Path:
@@ -286,7 +327,6 @@ def pull(name: str, progress: ProgressFn | None = None, cancelled: Callable[[], 
     ``progress(done, total, file)`` is called as bytes arrive; ``cancelled()`` is polled as they
     do, and a True stops the download at once (the partial file stays for the next pull).
     """
-    from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import GatedRepoError, HfHubHTTPError
 
     plan = plan_pull(name)
@@ -296,13 +336,13 @@ def pull(name: str, progress: ProgressFn | None = None, cancelled: Callable[[], 
     is_cancelled = cancelled or (lambda: False)
     done = 0
     total = plan.total
+    current = ""
 
     class Bar:
         """The per-file progress object huggingface_hub drives (any class with update() works)."""
 
         def __init__(self, *args, initial: int = 0, **kwargs) -> None:  # noqa: ANN002, ANN003
             nonlocal done
-            self.start = done
             done += initial or 0
             report(done, total, current)
 
@@ -325,11 +365,6 @@ def pull(name: str, progress: ProgressFn | None = None, cancelled: Callable[[], 
         def close(self) -> None:
             pass
 
-        def set_description(self, *a, **k) -> None:  # noqa: ANN002, ANN003
-            pass
-
-        refresh = set_postfix = set_description
-
     report(0, total, "")
     for f in plan.files:
         current = f.name
@@ -337,18 +372,16 @@ def pull(name: str, progress: ProgressFn | None = None, cancelled: Callable[[], 
             raise PullCancelled(f"pull of {plan.repo_id} cancelled; pull again to resume")
         before = done
         try:
-            path = hf_hub_download(plan.repo_id, f.name, revision=plan.commit, cache_dir=str(cache_dir()),
-                                   endpoint=endpoint(), token=token(), tqdm_class=Bar)  # type: ignore[arg-type]
+            _fetch(plan, f, Bar)
         except GatedRepoError:
             raise HubError(_gated_message(plan.repo_id, preset)) from None
         except HfHubHTTPError as exc:
             raise HubError(f"downloading {f.name} from {plan.repo_id} failed: {exc}") from None
         except OSError as exc:
             if "Consistency check failed" in str(exc):
-                raise ChecksumMismatch(f"{f.name}: the download ended at the wrong size; pull again") from None
+                raise HubError(f"{f.name}: the download ended early ({exc}); pull again to resume") from None
             raise HubError(f"downloading {f.name} failed: {exc}") from None
-        _verify(Path(path), f)
-        done = before + f.size  # a cached file reports nothing: count it whole
+        done = before + f.size  # a file already in the cache reports nothing: count it whole
         report(done, total, f.name)
     # point refs/main at the pulled commit, so status and loading find this snapshot
     ref = repo_folder(plan.repo_id) / "refs" / "main"

@@ -48,6 +48,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise CliError("--jobs must be at least 1", EXIT_USAGE)
     document = open_document_for_writing(args.project, wait=args.wait)
     shots = select_shots(document.project, args.shots)
+    _print_prompt_warnings(document.project, shots, args.generator)
     before = _done_takes(document)
     service = generation_service(args, document.paths.root)  # None: the default local service
     try:
@@ -87,6 +88,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
     # 0 only when every requested shot has a usable take: a batch that stopped early (its
     # thread died, a write failed) leaves shots without an outcome, and those are failures.
     return EXIT_FAILURE if failed or report.cancelled else EXIT_OK
+
+
+def _print_prompt_warnings(project, shots: list[Shot], generator_id: str | None) -> None:  # noqa: ANN001
+    """Before generating: each shot whose composed prompt the selected model would cut (or chunk)."""
+    from ..generation.prompt_tokens import prompt_check_for_shot
+
+    for shot in shots:
+        check = prompt_check_for_shot(project, shot, generator_id)
+        if check is not None and check.message():
+            console.print(f"warning: shot {shot.number or shot.id}: {check.message()}", markup=False, soft_wrap=True)
 
 
 def unreported_shots(shots: list[Shot], concluded: set[str]) -> list[tuple[str, str]]:

@@ -13,9 +13,11 @@ but a truncation is not missed silently.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 _PIECES = re.compile(r"[^\W\d_]+|\d|[^\s\w]", re.UNICODE)
@@ -89,3 +91,18 @@ def check_prompt(prompt: str, generator_id: str, settings: dict[str, Any]) -> Pr
         return None
     model, limit, long_prompt = found
     return PromptCheck(estimate_clip_tokens(prompt), limit, model, long_prompt)
+
+
+@lru_cache(maxsize=256)
+def _cached_check(prompt: str, generator_id: str, settings_json: str) -> PromptCheck | None:
+    return check_prompt(prompt, generator_id, json.loads(settings_json))
+
+
+def prompt_check_for_shot(project: Any, shot: Any, generator_id: str | None = None) -> PromptCheck | None:
+    """``check_prompt`` for a shot's composed prompt with the project's generator settings
+    (memoised: the inspector asks on every refresh)."""
+    from .request import compose_prompt, generator_settings
+
+    gid = generator_id or project.generator
+    settings = generator_settings(project, shot, gid)
+    return _cached_check(compose_prompt(project, shot), gid, json.dumps(settings, sort_keys=True, default=str))
