@@ -159,6 +159,24 @@ def model_present(source: str) -> bool:
         return False
 
 
+def model_rows() -> list[tuple[Preset | None, ModelStatus]]:
+    """Status of every preset (one row per repo), then of other models in the cache."""
+    rows: list[tuple[Preset | None, ModelStatus]] = []
+    seen: set[str] = set()
+    for preset in PRESETS.values():
+        if preset.model_id in seen:  # two presets of one repo (ltx-video / ltx-i2v): one download
+            continue
+        seen.add(preset.model_id)
+        rows.append((preset, model_status(preset.name)))
+    cache = cache_dir()
+    if cache.is_dir():
+        for folder in sorted(cache.glob("models--*")):
+            repo_id = folder.name[len("models--"):].replace("--", "/", 1)
+            if repo_id not in seen:
+                rows.append((None, model_status(repo_id)))
+    return rows
+
+
 def remove(name: str) -> int:
     """Delete a model's folder from the cache; returns the bytes freed (0: was not there)."""
     repo_id, _preset = resolve_name(name)
@@ -325,7 +343,8 @@ def pull(name: str, progress: ProgressFn | None = None, cancelled: Callable[[], 
     """Download ``name`` (preset or repo id) into the cache, resumable; returns the snapshot.
 
     ``progress(done, total, file)`` is called as bytes arrive; ``cancelled()`` is polled as they
-    do, and a True stops the download at once (the partial file stays for the next pull).
+    do (per 10 MB chunk), and a True stops the download at the next chunk; the partial file stays
+    and the next pull resumes it.
     """
     from huggingface_hub.errors import GatedRepoError, HfHubHTTPError
 
@@ -352,12 +371,17 @@ def pull(name: str, progress: ProgressFn | None = None, cancelled: Callable[[], 
         def __exit__(self, *exc) -> None:  # noqa: ANN002
             pass
 
+        stop = False
+
         def update(self, n: float | None = 1) -> None:
+            # huggingface_hub calls update() *before* writing the chunk it counts: a cancel seen
+            # here takes effect at the next chunk, so the bytes already received are kept
             nonlocal done
+            if self.stop:
+                raise PullCancelled(f"pull of {plan.repo_id} cancelled; pull again to resume")
             done += int(n or 0)
             report(done, total, current)
-            if is_cancelled():
-                raise PullCancelled(f"pull of {plan.repo_id} cancelled; pull again to resume")
+            self.stop = is_cancelled()
 
         def update_transfer(self, n: float | None = 1) -> None:
             pass

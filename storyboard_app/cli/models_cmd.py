@@ -32,33 +32,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rm.set_defaults(func=cmd_rm)
 
 
-def model_rows() -> list:
-    """Status of every preset, then of other pipelines in the cache (pulled by model id)."""
-    from generators.diffusers_local import hub
-    from generators.diffusers_local.presets import PRESETS
-
-    rows, seen = [], set()
-    for preset in PRESETS.values():
-        if preset.model_id in seen:  # two presets of one repo (ltx-video / ltx-i2v): one download
-            continue
-        seen.add(preset.model_id)
-        rows.append((preset, hub.model_status(preset.name)))
-    cache = hub.cache_dir()
-    if cache.is_dir():
-        for folder in sorted(cache.glob("models--*")):
-            repo_id = folder.name[len("models--"):].replace("--", "/", 1)
-            if repo_id not in seen:
-                rows.append((None, hub.model_status(repo_id)))
-    return rows
-
-
 def cmd_list(args: argparse.Namespace) -> int:
     from generators.diffusers_local import hub
 
     table = Table(title=f"diffusers models (cache: {hub.cache_dir()})", title_justify="left")
     for col in ("preset", "model", "kind", "native", "state", "size", "note"):
         table.add_column(col)
-    for preset, status in model_rows():
+    for preset, status in hub.model_rows():
         state = {"present": "[green]present[/]", "partial": "[yellow]partial[/]"}.get(status.state, "missing")
         table.add_row(preset.name if preset else "", status.repo_id, preset.kind if preset else "",
                       "x".join(map(str, preset.native_size)) if preset else "", state,
