@@ -1,9 +1,10 @@
 """Fetching models on request (``storyboard-app models pull``), and what is on disk.
 
 Generation never downloads (it only reads the cache, see ``loading``); this module is the one
-place that talks to the Hub, and only when the user asks. It uses huggingface_hub, so the cache
-is the user's usual one and downloads resume: an interrupted file stays as ``blobs/*.incomplete``
-and the next pull continues it with a ``Range`` request.
+place that talks to the Hub, and only when the user asks. It uses huggingface_hub's metadata and
+HTTP calls and lays files out as its cache does (blobs + snapshot links), so the cache is the
+user's usual one; downloads resume across runs: an interrupted file stays as
+``blobs/<etag>.incomplete`` and the next pull continues it with a ``Range`` request.
 
 Environment, read at call time (not at import, so a test or a settings change takes effect):
 ``HF_HUB_CACHE`` / ``HF_HOME`` (where), ``HF_TOKEN`` (gated models), ``HF_ENDPOINT`` (a mirror).
