@@ -257,10 +257,7 @@ class DiffusersGenerator:
 
         cfg = guidance > 1.0
         paths = list(dict.fromkeys(request.reference_images))  # every character's images, once each
-        if paths:
-            scale = float((settings.get("ip_adapter") or {}).get("scale", 0.6))
-        else:
-            scale = 0.0
+        scale = float((settings.get("ip_adapter") or {}).get("scale", 0.6)) if paths else 0.0
         pipe.set_ip_adapter_scale(scale)
         pipe_key = pipeline_key(pipe)
         per_image = []
