@@ -225,8 +225,11 @@ def _gated_message(repo_id: str, preset: Preset | None) -> str:
 
 def plan_pull(name: str) -> PullPlan:
     """Ask the Hub which files to fetch (sizes and hashes); nothing is downloaded yet."""
-    from huggingface_hub import HfApi
-    from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
+    try:
+        from huggingface_hub import HfApi
+        from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
+    except ImportError:
+        raise HubError("pulling models needs huggingface_hub: pip install 'storyboard-app[diffusers]'") from None
 
     repo_id, preset = resolve_name(name)
     api = HfApi(endpoint=endpoint(), token=token())
