@@ -38,7 +38,7 @@ from storyboard_app.media.camera import animate_still, still_size
 from storyboard_app.media.ffmpeg import ffmpeg_exe
 
 from .loading import EVICTION_LISTENERS, load_pipeline, pipeline_key, resolve_model
-from .long_prompt import long_prompt_kwargs, supports_long_prompt, token_count
+from .long_prompt import long_prompt_kwargs, supports_long_prompt
 from .planning import VideoPlan, native_dims, plan_video
 from .presets import DEFAULT_IMAGE_PRESET, DEFAULT_VIDEO_PRESET, PRESETS, Preset
 
@@ -177,17 +177,22 @@ class DiffusersGenerator:
         return torch.Generator("cpu" if device == "mps" else device).manual_seed(int(seed) % 2**63)
 
     def _prompt(self, pipe, request: ShotRequest, kwargs: dict[str, Any], cfg: bool, device: str,  # noqa: ANN001
-                label: str, progress: ProgressCallback, meta: dict[str, Any]) -> None:
+                preset: Preset | None, label: str, progress: ProgressCallback, meta: dict[str, Any]) -> None:
         """Put the prompt into ``kwargs``: as text, or as chunked embeddings when it is longer than
-        the CLIP window and the pipeline allows it; report a cut prompt (real tokenizer count)."""
+        the CLIP window and the pipeline allows it; report a cut prompt (real tokenizer count).
+
+        The tokenizer that reads the prompt is ``tokenizer``, except on transformer pipelines with
+        a second (T5) tokenizer (FLUX, SD3), where CLIP only gives the pooled embedding."""
         tokenizer = getattr(pipe, "tokenizer", None)
-        limit = int(getattr(tokenizer, "model_max_length", 0) or 0)
+        if getattr(pipe, "unet", None) is None and getattr(pipe, "tokenizer_2", None) is not None:
+            tokenizer = pipe.tokenizer_2
+        limit = preset.prompt_tokens if preset else int(getattr(tokenizer, "model_max_length", 0) or 0)
         if tokenizer is None or not 0 < limit < 100_000:  # no tokenizer, or no window to overflow
             kwargs["prompt"] = request.prompt
             if request.negative_prompt and cfg:
                 kwargs["negative_prompt"] = request.negative_prompt
             return
-        tokens = token_count(pipe, request.prompt)
+        tokens = len(tokenizer(request.prompt, truncation=False, add_special_tokens=True)["input_ids"])
         chunked = supports_long_prompt(pipe) and tokens > limit
         check = PromptCheck(tokens, limit, label, chunked, estimated=False)
         if check.message():
@@ -216,8 +221,8 @@ class DiffusersGenerator:
         meta["native_size"] = [width, height]
         kwargs: dict[str, Any] = {"width": width, "height": height, "guidance_scale": guidance,
                                   "generator": self._generator(device, request.seed), "output_type": "np"}
-        self._prompt(pipe, request, kwargs, guidance > 1.0, device, preset.name if preset else Path(name).name,
-                     progress, meta)
+        self._prompt(pipe, request, kwargs, guidance > 1.0, device, preset,
+                     preset.name if preset else Path(name).name, progress, meta)
         embeds = self._reference_embeds(pipe, request, device, guidance, settings)
         if embeds is not None:
             kwargs["ip_adapter_image_embeds"] = embeds
@@ -305,8 +310,8 @@ class DiffusersGenerator:
         if plan.stretch > 1.0:
             progress(start, f"note: {plan.describe()} (the model cannot continue a clip)")
         base: dict[str, Any] = {"width": width, "height": height, "guidance_scale": guidance, "output_type": "np"}
-        self._prompt(pipe, request, base, guidance > 1.0, device, preset.name if preset else Path(name).name,
-                     progress, meta)
+        self._prompt(pipe, request, base, guidance > 1.0, device, preset,
+                     preset.name if preset else Path(name).name, progress, meta)
         embeds = self._reference_embeds(pipe, request, device, guidance, settings)
         if embeds is not None:
             base["ip_adapter_image_embeds"] = embeds
