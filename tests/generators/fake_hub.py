@@ -102,7 +102,7 @@ class FakeHub:
         if repo is None:
             self._error(h, 404, "RepoNotFound")
             return None
-        if repo.gated and not h.headers.get("Authorization"):
+        if repo.gated and h.headers.get("Authorization") != "Bearer hf_test_token":
             self._error(h, 403, "GatedRepo")
             return None
         return repo

@@ -110,3 +110,10 @@ def test_presets_and_ids_resolve_and_nonsense_is_refused():
     assert hub.resolve_name("owner/name") == ("owner/name", None)
     with pytest.raises(hub.HubError, match="neither a preset"):
         hub.resolve_name("not-a-preset")
+
+
+def test_hf_token_opens_a_gated_model(fake_hub, monkeypatch):
+    fake_hub.repos["org/gated"] = tiny_repo(b"w" * 10, gated=True)
+    monkeypatch.setenv("HF_TOKEN", "hf_test_token")
+    path = hub.pull("org/gated")
+    assert (path / "model_index.json").exists() and hub.model_status("org/gated").state == "present"
