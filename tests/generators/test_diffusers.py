@@ -317,10 +317,14 @@ def test_video_longer_than_the_model_continues_from_the_last_frame(models, tmp_p
     assert len(frames_of(result.path)) == 24
 
 
-def test_a_model_that_cannot_continue_is_conformed_not_frozen(models, tmp_path):
+def test_a_model_that_cannot_continue_is_conformed_not_frozen(models, tmp_path, monkeypatch):
+    """Also: a local folder's native size is the pipeline's own default (UNet sample size x VAE
+    factor: 16x16 for the tiny AnimateDiff), and video is upscaled to the shot's size."""
+    calls = spy_calls(monkeypatch)
     settings = {"mode": "video", "video_model": str(models["animatediff"]), "steps": 1, "guidance": 1.0,
                 "frames": 8, "video_fps": 8}
     result = run(request(settings, frames=12), tmp_path / "a.mp4")
+    assert [(c["width"], c["height"], c["num_frames"]) for _n, c in calls] == [(16, 16, 8)]
     assert result.info["video_plan"] == "8 frames slowed 1.50x to fill the shot"
     frames = frames_of(result.path).astype(int)
     assert len(frames) == 12
