@@ -56,6 +56,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise CliError("--max-cost must not be negative", EXIT_USAGE)
     document = open_document_for_writing(args.project, wait=args.wait)
     shots = select_shots(document.project, args.shots)
+    _print_prompt_warnings(document.project, shots, args.generator)
     before = _done_takes(document)
     settings = _model_setting(args, document)
     service = generation_service(args, document.paths.root)  # None: the default local service
@@ -155,6 +156,16 @@ def _plan_within_budget(service, document, shots: list[Shot], args: argparse.Nam
     except CostCapExceeded as exc:
         raise CliError(str(exc), EXIT_FAILURE) from None
     return planned
+
+
+def _print_prompt_warnings(project, shots: list[Shot], generator_id: str | None) -> None:  # noqa: ANN001
+    """Before generating: each shot whose composed prompt the selected model would cut (or chunk)."""
+    from ..generation.prompt_tokens import prompt_check_for_shot
+
+    for shot in shots:
+        check = prompt_check_for_shot(project, shot, generator_id)
+        if check is not None and check.message():
+            console.print(f"warning: shot {shot.number or shot.id}: {check.message()}", markup=False, soft_wrap=True)
 
 
 def unreported_shots(shots: list[Shot], concluded: set[str]) -> list[tuple[str, str]]:

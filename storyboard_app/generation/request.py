@@ -62,7 +62,7 @@ class ShotRequest:
 
     shot_id: str
     shot_number: str
-    prompt: str  # composed: shot + characters + style + framing phrase
+    prompt: str  # composed: framing, characters, shot action, style (compose_prompt)
     negative_prompt: str
     seed: int
     width: int
@@ -151,22 +151,26 @@ def reroll_seed() -> int:
 
 
 def compose_prompt(project: Project, shot: Shot) -> str:
-    """Shot prompt, then each character as "Name, description", then style suffix, then framing.
+    """Most important first, because CLIP-based models read only the first 77 tokens:
+    framing (shot size, camera move), then each character as "Name, description", then the
+    shot's action and the scene's setting, then the style suffix. A cut long prompt loses style words, never the
+    framing or who is in the shot (``prompt_tokens`` warns when that happens).
 
     Characters come in the shot's billing order; a character whose name the prompt already
     mentions is still described, because the description is what keeps the look consistent.
     """
-    parts = [shot.prompt.strip(), _setting(project, shot)]
+    parts = [f"{SHOT_SIZE_PHRASES[shot.size]}, {CAMERA_MOVE_PHRASES[shot.camera_move]}"]
     for character_id in shot.characters:
         try:
             ch = project.character(character_id)
         except KeyError:
             continue
         parts.append(f"{ch.name}, {ch.description.strip()}" if ch.description.strip() else ch.name)
+    parts.append(shot.prompt.strip())
+    parts.append(_setting(project, shot))  # the scene's place and time belong with the action
     style = project.effective_style(shot)
     if style is not None and style.prompt_suffix.strip():
         parts.append(style.prompt_suffix.strip())
-    parts.append(f"{SHOT_SIZE_PHRASES[shot.size]}, {CAMERA_MOVE_PHRASES[shot.camera_move]}")
     return "; ".join(p for p in parts if p)
 
 

@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..generation.prompt_tokens import prompt_check_for_shot
 from ..media.imports import MediaImportError, import_media
 from ..model import (
     CameraMove,
@@ -435,6 +436,10 @@ class ShotInspector(QScrollArea):
         names = lambda: [c.name for c in self.session.project.characters]  # noqa: E731
         self.prompt = PromptEdit(names, self._cast_pick)
         self.prompt.setPlaceholderText("What the camera sees. Type @ to name a character.")
+        self.prompt_warning = WrappingLabel()  # the composed prompt is cut by the selected model
+        self.prompt_warning.setObjectName("promptWarning")
+        self.prompt_warning.setStyleSheet("color: #ffb74d;")
+        self.prompt_warning.hide()
         self.negative = GrowingTextEdit(1)
         self.size_combo = _shrinkable(QComboBox())
         self.size_combo.addItems([s.value for s in ShotSize])
@@ -489,6 +494,7 @@ class ShotInspector(QScrollArea):
         for label, widget in (("Number", self.number), ("Title", self.title), ("Prompt", self.prompt),
                               ("Negative", self.negative), ("Shot size", self.size_combo)):
             form.addRow(label, widget)
+        form.addRow("", self.prompt_warning)
         form.addRow("Camera move", move_row)
         form.addRow("Duration", duration_box)
         form.addRow("Characters", self.characters)
@@ -574,6 +580,7 @@ class ShotInspector(QScrollArea):
         self.duration.set_frames(shot.duration)
         self.duration_label.setText(f"{shot.duration} f" if time_display().mode.value != "frames" else "")
         self._show_overflow(project, shot)
+        self._show_prompt_check(project, shot)
         cast = tuple((c.id, c.name) for c in project.characters)
         if cast != self._cast_key:  # the character list changed: rebuild its items (not widgets)
             self._cast_key = cast
@@ -607,6 +614,15 @@ class ShotInspector(QScrollArea):
         self.seed.setEnabled(shot.seed_locked)
         del blockers
         self.dialogue.show_lines(shot.dialogue, cast)
+
+    def _show_prompt_check(self, project, shot) -> None:  # noqa: ANN001
+        """Warn when the selected model cuts the composed prompt (estimate; recomputed only when
+        the prompt or the generator settings change)."""
+        check = prompt_check_for_shot(project, shot)
+        text = check.message() if check is not None else ""
+        if text != self.prompt_warning.text():
+            self.prompt_warning.setText(text)
+        self.prompt_warning.setVisible(bool(text))
 
     def _show_overflow(self, project, shot) -> None:  # noqa: ANN001
         """Estimated voiceover against the shot's length, updated as the lines are typed."""

@@ -247,6 +247,7 @@ class MainWindow(QMainWindow):
         gen_menu.addAction(self.act_executor)
         self.act_remote = gen_menu.addAction("&Remote services…", self.open_remote_services)  # issue 14
         self.act_style_test = gen_menu.addAction("&Style test…", self.open_style_test)  # issue 18
+        self.act_models = gen_menu.addAction("&Models…", self.open_models)  # issue 15: pull / remove models
         self.view_menu = menu.addMenu("&View")
         for act in (self.act_zoom_in, self.act_zoom_out):
             self.view_menu.addAction(act)
@@ -400,6 +401,14 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
         self._queue_updated()
+
+    def open_models(self):  # noqa: ANN201 - Generate > Models… (issue 15)
+        from .models_dialog import ModelsDialog
+
+        dialog = ModelsDialog(self, confirm=lambda parent, title, text: self.ask(title, text, QMessageBox.Yes | QMessageBox.No) == QMessageBox.Yes)
+        dialog.show()
+        self.models_dialog = dialog
+        return dialog
 
     def open_style_test(self):  # noqa: ANN201 - StyleTestDialog
         from .style_test_view import open_style_test

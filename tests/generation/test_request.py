@@ -18,11 +18,20 @@ def test_prompt_names_each_character_with_description_style_and_framing():
     project = make_project(["market at night", "alley in rain", "a key"])
     shot = project.all_shots()[1]
     prompt = compose_prompt(project, shot)
-    assert prompt.startswith("alley in rain")
     assert "Ada, a woman in a red coat" in prompt and "Bo, a man with a wide hat" in prompt
     assert prompt.index("Ada") < prompt.index("Bo")  # billing order
     assert "ink drawing" in prompt
-    assert prompt.endswith("medium shot, camera pans left")
+
+
+def test_prompt_puts_the_most_important_first_framing_characters_action_style():
+    """CLIP reads 77 tokens: what a cut drops must be the style, never framing or cast."""
+    project = make_project(["market at night", "alley in rain", "a key"])
+    shot = project.all_shots()[1]
+    prompt = compose_prompt(project, shot)
+    assert prompt.startswith("medium shot, camera pans left; ")
+    order = [prompt.index(part) for part in ("medium shot", "Ada, a woman", "Bo, a man", "alley in rain", "ink drawing")]
+    assert order == sorted(order)
+    assert prompt.endswith("ink drawing") or prompt.index("ink drawing") > prompt.index("alley in rain")
 
 
 def test_same_character_same_seed_in_every_shot():

@@ -27,6 +27,7 @@ from generators.diffusers_local import adapter as adapter_module  # noqa: E402
 from generators.diffusers_local.loading import _PIPELINES, clear_cache  # noqa: E402
 from storyboard_app.generation.protocol import CancelToken, GenerationCancelled, GenerationError  # noqa: E402
 from storyboard_app.generation.request import CharacterSpec, ShotRequest  # noqa: E402
+from storyboard_app.media.camera import still_size  # noqa: E402
 from storyboard_app.media.ffmpeg import probe, run_ffmpeg  # noqa: E402
 
 W, H, FPS = 32, 32, 8
@@ -108,8 +109,10 @@ def test_video_mode_conforms_to_the_shot(models, tmp_path):
 
 
 def test_keyframe_then_animate_feeds_the_consistent_still_to_the_video_model(models, tmp_path, monkeypatch):
+    from PIL import Image
+
     settings = {**still_settings(models), "mode": "keyframe", "video_model": str(models["ltx_i2v"]), "frames": 9,
-                "video_fps": 8, "steps_video": 2, "guidance_video": 1.0}
+                "video_fps": 8, "steps_video": 2, "guidance_video": 1.0, "native_size": [32, 32]}
     seen = {}
     still_only = run(request(still_settings(models)), tmp_path / "still.mp4")
     keyframe_still = adapter_module.DiffusersGenerator._still
@@ -119,7 +122,7 @@ def test_keyframe_then_animate_feeds_the_consistent_still_to_the_video_model(mod
 
     def spy(self, pipe, kwargs, *a, **k):  # noqa: ANN001, ANN202
         if "image" in kwargs:
-            seen["animated"] = kwargs["image"]
+            seen.setdefault("animated", kwargs["image"])  # the first segment's; later ones continue
         return real_call(self, pipe, kwargs, *a, **k)
 
     monkeypatch.setattr(adapter_module.DiffusersGenerator, "_call", spy)
@@ -127,8 +130,8 @@ def test_keyframe_then_animate_feeds_the_consistent_still_to_the_video_model(mod
     pipe = next(p for (kind, *_), p in _PIPELINES.items() if kind == "i2v")
     assert type(pipe).__name__ == "LTXImageToVideoPipeline"
     assert len(frames_of(result.path)) == 16 and probe(result.path).duration == pytest.approx(2.0, abs=0.01)
-    assert seen["still"].size == (40, 40)  # the overscan still from the image model was made first
-    expected = np.asarray(seen["still"].resize((32, 32)))
+    assert seen["still"].size == still_size(W, H)  # the overscan still from the image model was made first
+    expected = np.asarray(seen["still"].resize((32, 32), Image.LANCZOS))
     assert np.array_equal(np.asarray(seen["animated"]), expected)  # and it is what the video model animated
     assert still_only.path.exists()
     run(request(settings, frames=16), tmp_path / "kf2.mp4")
@@ -251,3 +254,151 @@ def test_still_mode_camera_moves_go_the_named_way(models, tmp_path, monkeypatch,
     frames = np.frombuffer(raw, np.uint8).reshape(-1, h, w, 3)
     assert len(frames) == 8
     assert_motion(move, frames[0], frames[-1], min_shift=4)
+
+
+# --------------------------------------------------------------------------- issue 15: real checkpoints
+
+
+def spy_calls(monkeypatch) -> list:
+    """Record (pipeline class, kwargs) of every pipeline call the adapter makes."""
+    calls: list = []
+    real_call = adapter_module.DiffusersGenerator._call
+
+    def spy(self, pipe, kwargs, *a, **k):  # noqa: ANN001, ANN202
+        calls.append((type(pipe).__name__, dict(kwargs)))
+        return real_call(self, pipe, kwargs, *a, **k)
+
+    monkeypatch.setattr(adapter_module.DiffusersGenerator, "_call", spy)
+    return calls
+
+
+def test_still_renders_at_the_native_area_then_upscales_to_the_overscan_size(models, tmp_path, monkeypatch):
+    """A 16:9 shot on a model trained at 32x32: the pipeline works at 40x24 (the native area at
+    16:9, multiples of 8), and the still handed to the camera move is the overscan size."""
+    calls = spy_calls(monkeypatch)
+    stills = []
+    real_still = adapter_module.DiffusersGenerator._still
+    monkeypatch.setattr(adapter_module.DiffusersGenerator, "_still",
+                        lambda self, *a, **k: stills.append(real_still(self, *a, **k)) or stills[-1])
+    req = dataclasses.replace(request(still_settings(models, native_size=[32, 32]), frames=4), width=64, height=36)
+    result = run(req, tmp_path / "a.mp4")
+    assert [(c[1]["width"], c[1]["height"]) for c in calls] == [(40, 24)]
+    assert stills[0].size == still_size(64, 36) == (84, 48)
+    assert result.info["native_size"] == [40, 24]
+    assert (probe(result.path).width, probe(result.path).height) == (64, 36)
+
+
+def test_a_long_prompt_reaches_the_model_past_77_tokens(models, tmp_path):
+    """The tiny tokenizer is one token per character: two prompts that differ only after token
+    100 give different pictures (chunked embeddings), and the result says the prompt was chunked."""
+    head = "a courier crosses the night market under paper lanterns while rain falls on the stalls and "
+    assert len(head) > 77
+    a = run(dataclasses.replace(request(still_settings(models), frames=2), prompt=head + "red"), tmp_path / "a.mp4")
+    run(dataclasses.replace(request(still_settings(models), frames=2), prompt=head + "blue"), tmp_path / "b.mp4")
+    assert not np.array_equal(frames_of(tmp_path / "a.mp4"), frames_of(tmp_path / "b.mp4"))
+    assert "chunks" in a.info["prompt_warning"]
+
+
+def test_video_longer_than_the_model_continues_from_the_last_frame(models, tmp_path, monkeypatch):
+    """An LTX text-to-video model limited to 9 frames (4k+1 for this tiny VAE) and a 3 s shot at
+    8 fps: three segments, the 2nd and 3rd image-to-video from the previous last frame."""
+    from diffusers import LTXPipeline
+
+    t2v = tmp_path / "tiny-ltx"
+    LTXPipeline.from_pretrained(models["ltx_i2v"]).save_pretrained(t2v)
+    calls = spy_calls(monkeypatch)
+    settings = {"mode": "video", "video_model": str(t2v), "steps": 1, "guidance": 1.0, "frames": 9,
+                "video_fps": 8, "native_size": [32, 32]}
+    result = run(request(settings, frames=24), tmp_path / "v.mp4")
+    assert [(name, c["num_frames"]) for name, c in calls] == [
+        ("LTXPipeline", 9), ("LTXImageToVideoPipeline", 9), ("LTXImageToVideoPipeline", 9)]
+    assert "image" not in calls[0][1] and all("image" in c for _n, c in calls[1:])
+    assert result.info["video_plan"] == "3 continued segments of 9+9+9 frames"
+    assert len(frames_of(result.path)) == 24
+
+
+def test_a_model_that_cannot_continue_is_conformed_not_frozen(models, tmp_path, monkeypatch):
+    """Also: a local folder's native size is the pipeline's own default (UNet sample size x VAE
+    factor: 16x16 for the tiny AnimateDiff), and video is upscaled to the shot's size."""
+    calls = spy_calls(monkeypatch)
+    settings = {"mode": "video", "video_model": str(models["animatediff"]), "steps": 1, "guidance": 1.0,
+                "frames": 8, "video_fps": 8}
+    result = run(request(settings, frames=12), tmp_path / "a.mp4")
+    assert [(c["width"], c["height"], c["num_frames"]) for _n, c in calls] == [(16, 16, 8)]
+    assert result.info["video_plan"] == "8 frames slowed 1.50x to fill the shot"
+    frames = frames_of(result.path).astype(int)
+    assert len(frames) == 12
+    tail = [np.abs(frames[i] - frames[i - 1]).mean() for i in range(8, 12)]
+    assert max(tail) > 1.0  # the last third still changes: not the last frame held
+
+
+def test_generation_never_downloads_a_missing_model(tmp_path, monkeypatch):
+    """With a hub that has the model reachable, generation still only reads the cache."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from fake_hub import FakeHub, FakeRepo
+
+    hub = FakeHub({"stabilityai/sd-turbo": FakeRepo({"model_index.json": b"{}"})}).start()
+    try:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        monkeypatch.delenv("HF_HUB_OFFLINE")
+        monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+        monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+        with pytest.raises(GenerationError, match=r"storyboard-app models pull sd-turbo"):
+            run(request({"mode": "still", "model": "sd-turbo"}), tmp_path / "a.mp4")
+        assert hub.requests == []
+    finally:
+        hub.stop()
+
+
+def test_pipeline_cache_is_a_bounded_lru_and_drops_the_evicted_pipelines_embeddings(models, monkeypatch):
+    from generators.diffusers_local import loading
+
+    settings = {"max_pipelines": 1}
+    sd, _ = loading.load_pipeline("image", str(models["sd"]), settings)
+    sd_key = loading.pipeline_key(sd)
+    adapter_module._EMBEDS[(sd_key, "x", False)] = object()
+    loading.load_pipeline("video", str(models["animatediff"]), settings)
+    assert [k[0] for k in _PIPELINES] == ["video"] and sd_key not in _PIPELINES
+    assert not adapter_module._EMBEDS  # the evicted pipeline's embeddings went with it
+    # on a GPU short of free memory, everything else is dropped before the next load
+    monkeypatch.setattr(loading, "free_gpu_bytes", lambda device: 0)
+    loading.load_pipeline("image", str(models["sd"]), {"max_pipelines": 5})
+    assert [k[0] for k in _PIPELINES] == ["image"]
+    assert loading.pipeline_key(loading._PIPELINES[next(iter(_PIPELINES))]) == sd_key  # stable key, new object
+
+
+def test_torch_compile_result_is_what_the_pipeline_runs(models, tmp_path, monkeypatch):
+    import torch
+
+    used = []
+
+    def fake_compile(fn, **kwargs):  # noqa: ANN001, ANN202
+        def compiled(*a, **k):  # noqa: ANN002, ANN003, ANN202
+            used.append(1)
+            return fn(*a, **k)
+        return compiled
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    run(request(still_settings(models, compile=True, steps=2), frames=2), tmp_path / "a.mp4")
+    assert len(used) == 2  # one compiled UNet call per step
+
+
+def test_all_characters_reference_images_reach_the_ip_adapter(models, tmp_path, monkeypatch):
+    from PIL import Image
+
+    refs = []
+    for name, colour in (("ada", (240, 20, 20)), ("ben", (20, 20, 240))):
+        refs.append(tmp_path / f"{name}.png")
+        Image.new("RGB", (32, 32), colour).save(refs[-1])
+    adapter = {"path": str(models["ip"]), "weight_name": "ip_adapter.bin", "scale": 1.0}
+    base = request(still_settings(models, ip_adapter=adapter), frames=2, refs=(str(refs[0]),))
+    both = dataclasses.replace(base, reference_images=(str(refs[0]), str(refs[1])), characters=(
+        CharacterSpec("c", "Ada", "red coat", 7, (str(refs[0]),)), CharacterSpec("d", "Ben", "blue coat", 8, (str(refs[1]),))))
+    calls = spy_calls(monkeypatch)
+    run(base, tmp_path / "one.mp4")
+    run(both, tmp_path / "two.mp4")
+    shapes = [tuple(c["ip_adapter_image_embeds"][0].shape) for _n, c in calls]
+    assert shapes[0][1] == 1 and shapes[1][1] == 2  # one embedding per reference image
+    assert not np.array_equal(frames_of(tmp_path / "one.mp4"), frames_of(tmp_path / "two.mp4"))

@@ -214,7 +214,7 @@ def test_takes_record_their_prompt_play_and_the_toolbar_sets_the_style(make_wind
     window.session.select([shot.id])
     window.generation.generate([shot.id])
     qtbot.waitUntil(lambda: not window.generation.running and bool(shot.takes), timeout=60000)
-    assert shot.takes[0].prompt.startswith(shot.prompt)
+    assert shot.prompt in shot.takes[0].prompt  # composed: framing, cast, the shot's prompt, style
     item = window.takes.list.item(0)
     assert shot.prompt in item.toolTip()
     item.setSelected(True)

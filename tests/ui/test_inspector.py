@@ -222,3 +222,21 @@ def test_uncommitted_duration_text_does_not_follow_to_another_shot(example_windo
     assert box.text() == "4s 00f"
     qtbot.keyClick(box, Qt.Key_Return)
     assert (first.duration, second.duration) == (144, 96)
+
+
+def test_the_inspector_warns_when_the_selected_model_cuts_the_prompt(example_window, qtbot):
+    """Issue 15.2: an estimate against the selected model's token window, updated as one types."""
+    window = example_window
+    project = window.session.project
+    shot = shot_by_number(window, "1")
+    project.generator = "diffusers"
+    project.generator_settings["diffusers"] = {"model": "flux-schnell"}
+    window.session.select([shot.id])
+    warning = window.inspector.prompt_warning
+    assert warning.isHidden()
+    box = window.inspector.prompt
+    box.setFocus()
+    box.setPlainText(" ".join(["rain on the neon signs of a crowded night market"] * 30))
+    assert not warning.isHidden() and "flux-schnell reads 256" in warning.text()
+    box.setPlainText("a key on a table")
+    assert warning.isHidden()
