@@ -76,7 +76,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             concluded: set[str] = set()
 
             def on_event(event) -> None:  # noqa: ANN001
-                fractions[event.shot_id] = 1.0 if event.outcome else event.fraction
+                fractions[event.job_key] = 1.0 if event.outcome else event.fraction
                 if event.outcome:
                     concluded.add(event.shot_id)
                 progress.update(task, completed=sum(fractions.values()),
