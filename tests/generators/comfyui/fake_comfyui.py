@@ -60,7 +60,8 @@ class FakeComfy:
         self.number = 0
         # --- behaviour switches ---
         self.faults: dict[str, list[tuple[int, dict[str, str], bytes]]] = {}  # "METHOD /path" → answers to give first
-        self.hang: dict[str, float] = {}  # "METHOD /path" → seconds to sleep before answering
+        self.hang: dict[str, float] = {}  # "METHOD /path" → seconds to sleep, then drop the connection
+        self.delay: dict[str, float] = {}  # "METHOD /path" → seconds to wait before answering normally
         self.malformed: set[str] = set()  # "METHOD /path" answering broken JSON
         self.truncate_view = False
         self.view_padding = 0  # extra bytes appended to served files (an oversized result)
@@ -399,6 +400,8 @@ class _Handler(BaseHTTPRequestHandler):
             fake.seen_headers.append({k: v for k, v in self.headers.items()})
             faults = fake.faults.get(key)
             fault = faults.pop(0) if faults else None
+        if key in fake.delay:
+            time.sleep(fake.delay[key])
         if key in fake.hang:
             end = time.monotonic() + fake.hang[key]
             while time.monotonic() < end and not fake._stop.is_set():
