@@ -207,6 +207,11 @@ class FakeService:
     def finished(self, job: dict[str, Any]) -> bool:
         return not self.hold and job["polls"] >= self.polls_to_finish
 
+    @property
+    def submissions(self) -> list[Call]:
+        """The calls that started a job (each one a payment on the real service)."""
+        return self.calls_to("submit")
+
     def route_of(self, call: Call) -> str:
         raise NotImplementedError
 
@@ -270,10 +275,6 @@ class FakeFal(FakeService):
             else:
                 self.send(handler, 200, {"video": {"url": f"{self.files_url}/{rid}.mp4", "content_type": "video/mp4"},
                                          "seed": 1})
-
-    @property
-    def submissions(self) -> list[Call]:
-        return self.calls_to("submit")
 
 
 class FakeReplicate(FakeService):
@@ -342,10 +343,6 @@ class FakeReplicate(FakeService):
                 "urls": {"get": f"{self.url}/v1/predictions/{pid}", "cancel": f"{self.url}/v1/predictions/{pid}/cancel"},
                 **extra}
 
-    @property
-    def submissions(self) -> list[Call]:
-        return self.calls_to("submit")
-
 
 def memory_keyring(monkeypatch: Any):  # noqa: ANN201 - a generator for a fixture
     """Install an in-memory keyring backend (never the user's OS keyring) for one test; spawned
@@ -377,3 +374,46 @@ def memory_keyring(monkeypatch: Any):  # noqa: ANN201 - a generator for a fixtur
         yield backend
     finally:
         keyring.set_keyring(previous)
+
+
+class Recorder:
+    """A progress callback with the worker's ``remote_accepted`` hook, for every remote adapter's
+    tests (fal, Replicate, ComfyUI). ``crash_after_accept``: the next progress call after a job
+    was accepted raises ``SystemExit``, as a crash at that moment would end the worker."""
+
+    def __init__(self, crash_after_accept: bool = False) -> None:
+        self.events: list[tuple[float, str]] = []
+        self.jobs: list[dict[str, Any]] = []
+        self.crash_after_accept = crash_after_accept
+
+    def __call__(self, fraction: float, text: str = "") -> None:
+        self.events.append((fraction, text))
+        if self.crash_after_accept and self.jobs:
+            raise SystemExit("simulated crash after the job was accepted")
+
+    def remote_accepted(self, job: dict[str, Any]) -> None:
+        self.jobs.append(job)
+
+    @property
+    def messages(self) -> list[str]:
+        return [t for _, t in self.events]
+
+    texts = messages
+
+
+def serve(monkeypatch, fake: FakeService, base_url_env: str, key_env: str):  # noqa: ANN001, ANN201
+    """Point the adapter at ``fake`` (its base-URL variable) with the fake's key in ``key_env``;
+    the fake is closed afterwards. For ``yield from`` in a fixture."""
+    monkeypatch.setenv(base_url_env, fake.url)
+    monkeypatch.setenv(key_env, fake.key)
+    yield fake
+    fake.close()
+
+
+def run_generator(generator, request, tmp_path: Path, progress=None, cancel=None):  # noqa: ANN001, ANN201
+    """``generator.generate`` into ``tmp_path/out.mp4``: (the output path, the result)."""
+    from storyboard_app.generation.protocol import CancelToken
+
+    out = tmp_path / "out.mp4"
+    result = generator.generate(request, out, progress or Recorder(), cancel or CancelToken())
+    return out, result

@@ -13,7 +13,7 @@ from PySide6.QtCore import QSettings, Qt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generators"))
 
-from remote_fakes import FakeFal, memory_keyring  # noqa: E402
+from remote_fakes import FakeFal, memory_keyring, serve  # noqa: E402
 
 from storyboard_app.generation.registry import register_generator, unregister_generator  # noqa: E402
 from storyboard_app.generation.service import plan_generation  # noqa: E402
@@ -32,11 +32,7 @@ def isolated_keyring(monkeypatch):
 @pytest.fixture
 def fal(monkeypatch, isolated_keyring):
     register_generator("fal", "generators.fal:FalGenerator")
-    fake = FakeFal(KEY)
-    monkeypatch.setenv("STORYBOARD_FAL_BASE_URL", fake.url)
-    monkeypatch.setenv("FAL_KEY", KEY)
-    yield fake
-    fake.close()
+    yield from serve(monkeypatch, FakeFal(KEY), "STORYBOARD_FAL_BASE_URL", "FAL_KEY")
     unregister_generator("fal")
 
 
