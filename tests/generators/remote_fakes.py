@@ -67,6 +67,19 @@ class Call:
     body: Any
 
 
+def answer(handler: BaseHTTPRequestHandler, status: int, data: bytes = b"",
+           content_type: str = "application/json", headers: dict[str, str] | None = None) -> None:
+    """One complete HTTP answer (no body for HEAD): every loopback fake answers through this."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(data)))
+    for k, v in (headers or {}).items():
+        handler.send_header(k, v)
+    handler.end_headers()
+    if handler.command != "HEAD":
+        handler.wfile.write(data)
+
+
 class FakeService:
     """Shared machinery: the server, the call log, faults, jobs and the result file."""
 
@@ -133,13 +146,7 @@ class FakeService:
              headers: dict[str, str] | None = None, raw: bytes | None = None,
              content_type: str = "application/json") -> None:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            handler.send_header(k, v)
-        handler.end_headers()
-        handler.wfile.write(data)
+        answer(handler, status, data, content_type, headers)
 
     def apply_fault(self, handler: BaseHTTPRequestHandler, route: str) -> bool:
         with self.lock:
@@ -213,6 +220,12 @@ class FakeService:
         return self.calls_to("submit")
 
     def route_of(self, call: Call) -> str:
+        """The route a call takes: "file" (the result download host) for every service, else
+        the service's own (``service_route``)."""
+        path = call.path.split("?")[0]
+        return "file" if path.startswith("/files/") else self.service_route(path)
+
+    def service_route(self, path: str) -> str:
         raise NotImplementedError
 
     def dispatch(self, handler: BaseHTTPRequestHandler, call: Call) -> None:
@@ -224,10 +237,7 @@ class FakeFal(FakeService):
 
     key_scheme = "Key"
 
-    def route_of(self, call: Call) -> str:
-        path = call.path.split("?")[0]
-        if path.startswith("/files/"):
-            return "file"
+    def service_route(self, path: str) -> str:
         if m := re.match(r"^/.+/requests/[^/]+(/status|/cancel)?$", path):
             return {"/status": "status", "/cancel": "cancel", None: "result"}[m.group(1)]
         return "submit"
@@ -282,10 +292,7 @@ class FakeReplicate(FakeService):
 
     key_scheme = "Bearer"
 
-    def route_of(self, call: Call) -> str:
-        path = call.path.split("?")[0]
-        if path.startswith("/files/"):
-            return "file"
+    def service_route(self, path: str) -> str:
         if path == "/v1/files":
             return "upload"
         if re.match(r"^/v1/models/[^/]+/[^/]+/predictions$", path):

@@ -29,6 +29,7 @@ import mimetypes
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -38,6 +39,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from storyboard_app.media.ffmpeg import ffmpeg_exe
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from remote_fakes import answer  # noqa: E402 - one HTTP answer for every loopback fake
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 SAMPLERS = {"KSampler", "SamplerCustom", "KSamplerAdvanced", "SamplerCustomAdvanced"}
@@ -365,14 +369,7 @@ class _Handler(BaseHTTPRequestHandler):
     # --- plumbing ---
     def _answer(self, status: int, body: bytes = b"", content_type: str = "application/json",
                 headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        answer(self, status, body, content_type, headers)
 
     def _json(self, status: int, data: Any) -> None:
         key = f"{self.command} {self._path()}"
