@@ -153,7 +153,9 @@ def _outdated_follow_ups(project: Project, shot: Shot, bundle_root: Path | str, 
             continue
         request = build_request(project, shot, bundle_root, take.generator_id)
         request = replace(request, remote_job=dict(take.remote_job), seed=take.seed,
-                          prompt=take.prompt or request.prompt, run_options=dict(run_options or {}))
+                          prompt=take.prompt or request.prompt,
+                          # follow only: never submit (or re-run) anything for a request that is gone
+                          run_options={**(run_options or {}), "follow_only": True, "rerun_expired": False})
         follow.append(PlannedJob(shot.id, shot.number, take.generator_id, str(cls.version), request,
                                  take.request_hash, "generate", None, take.id, outdated=True))
     return follow

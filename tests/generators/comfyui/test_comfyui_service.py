@@ -116,3 +116,39 @@ def test_a_job_past_its_timeout_stays_running_and_is_resumed(server, tmp_path):
     server.start_gate.set()
     report = generate_shots(document)
     assert report.generated == 1 and len(server.calls("POST", "/prompt")) == 1, report.summary()
+
+
+def _running_take_then_edit(server, tmp_path: Path) -> tuple[Document, str]:  # noqa: ANN001
+    """A shot whose ComfyUI job was accepted (its take left running), then edited."""
+    document = Document.open(comfy_bundle(server, tmp_path / "e.sbproj", shots=1, job_timeout=1.0))
+    server.start_gate.clear()
+    generate_shots(document)
+    shot = document.project.all_shots()[0]
+    (take,) = shot.takes
+    assert take.status == TakeStatus.RUNNING and take.remote_job
+    shot.prompt = "a brass key on a wet cobblestone"  # the edit, after the job was accepted
+    document.project.generator_settings["comfyui"].pop("job_timeout")
+    return document, take.id
+
+
+def test_a_job_accepted_before_the_shot_was_edited_ends_as_an_outdated_take(server, tmp_path):
+    document, paid = _running_take_then_edit(server, tmp_path)
+    server.start_gate.set()
+    report = generate_shots(document)
+    assert report.generated == 2 and not report.failed, report.summary()
+    shot = document.project.all_shots()[0]
+    old = next(t for t in shot.takes if t.id == paid)
+    new = next(t for t in shot.takes if t.id != paid)
+    assert old.status == TakeStatus.DONE and old.outdated and shot.selected_take_id == new.id
+    assert len(server.calls("POST", "/prompt")) == 2  # the paid one, then the edited shot's
+
+
+def test_an_outdated_job_the_server_forgot_is_not_submitted_again(server, tmp_path):
+    document, paid = _running_take_then_edit(server, tmp_path)
+    server.forget_everything()  # a server restart lost the queued job
+    server.start_gate.set()
+    report = generate_shots(document)
+    shot = document.project.all_shots()[0]
+    old = next(t for t in shot.takes if t.id == paid)
+    assert old.status == TakeStatus.FAILED and old.outdated and "not submitted again" in old.error
+    assert len(server.calls("POST", "/prompt")) == 2 and report.generated == 1  # only the edited shot's
