@@ -32,9 +32,11 @@ from storyboard_app.generation.remote.http import (  # the retry and download pi
 #: 5xx and 429 are worth another try; so are 408 and the reverse proxy's 502/503/504
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 120.0
-#: a cancel's calls are short: the worker running the adapter is killed 2 s after a cancel
-#: (``LocalProcessExecutor.CANCEL_GRACE``), and the server should hear it before that
-CANCEL_CALL_TIMEOUT = 0.6
+#: a cancel's calls are short: the generation service kills a remote generator's worker
+#: ``REMOTE_CANCEL_GRACE`` (15 s) after a cancel, and the server must hear it before that. A cancel
+#: makes at most three such calls (GET /queue once, then /interrupt or /queue twice): 3 x 3 s fits,
+#: and leaves a slow reverse proxy time to answer (0.6 s did not)
+CANCEL_CALL_TIMEOUT = 3.0
 
 
 class ComfyError(GenerationError):

@@ -152,3 +152,12 @@ def test_an_outdated_job_the_server_forgot_is_not_submitted_again(server, tmp_pa
     old = next(t for t in shot.takes if t.id == paid)
     assert old.status == TakeStatus.FAILED and old.outdated and "not submitted again" in old.error
     assert len(server.calls("POST", "/prompt")) == 2 and report.generated == 1  # only the edited shot's
+
+
+def test_a_cancel_reaches_the_server_within_the_services_cancel_grace():
+    """Every call a cancel makes (GET /queue once, then up to two tries of /interrupt or
+    /queue delete, 0.2 s apart) ends before the service kills the worker."""
+    from generators.comfyui.client import CANCEL_CALL_TIMEOUT
+    from storyboard_app.generation.service import REMOTE_CANCEL_GRACE
+
+    assert 3 * CANCEL_CALL_TIMEOUT + 0.2 < REMOTE_CANCEL_GRACE - 2  # with room for the process to exit
