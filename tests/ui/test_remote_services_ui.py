@@ -192,3 +192,33 @@ def test_opening_a_project_resumes_an_accepted_comfyui_job(make_window, qtbot, c
     qtbot.waitUntil(lambda: not window.generation.running, timeout=10000)
     assert [t.id for t in shot.takes] == [take.id] and shot.selected_take_id == take.id
     assert len(comfy.calls("POST", "/prompt")) == 1  # followed, never submitted again
+
+
+def test_opening_a_project_follows_a_job_paid_before_the_shot_was_edited(make_window, qtbot, fal, tmp_path):
+    """The running take's request no longer matches its (edited) shot: opening the project
+    follows the paid job to the end, keeps the take unselected and says why on it; nothing new
+    is submitted (the edited shot waits for the user to generate it)."""
+    from storyboard_app.ui.takes import OUTDATED_NOTE
+
+    root = tmp_path / "e.sbproj"
+    document = fal_document(root)
+    answer = httpx.post(f"{fal.url}/fal-ai/ltx-2/text-to-video", json={"prompt": "gull 0"},
+                        headers={"Authorization": f"Key {KEY}"}).json()
+    job = {"service": "fal", "endpoint": "fal-ai/ltx-2/text-to-video", "job_id": answer["request_id"],
+           "status_url": answer["status_url"], "response_url": answer["response_url"],
+           "cancel_url": answer["cancel_url"]}
+    shot = document.project.all_shots()[0]
+    shot.takes.append(Take(id="take_before_edit", generator_id="fal", generator_version="1",
+                           request_hash="hash-of-the-shot-before-its-edit", status=TakeStatus.RUNNING,
+                           prompt="gull 0", remote_job=job))
+    document.save()
+    window = make_window(Document.open(root))
+    shot = window.session.project.all_shots()[0]
+    window.session.select([shot.id])
+    qtbot.waitUntil(lambda: shot.takes[0].status == TakeStatus.DONE, timeout=60000)
+    qtbot.waitUntil(lambda: not window.generation.running, timeout=10000)
+    (take,) = shot.takes
+    assert take.outdated and shot.selected_take_id is None and len(fal.submissions) == 1
+    window.takes.refresh()
+    texts = [window.takes.list.item(i).text() for i in range(window.takes.list.count())]
+    assert any(OUTDATED_NOTE in t for t in texts)
