@@ -95,7 +95,7 @@ class ComfyUIGenerator:
             try:
                 self._deliver(files, client, config, workflow, request, Path(tmp), output, progress, cancel)
             except ComfyError as exc:
-                if not (resumed and exc.status == 404):
+                if not (resumed and exc.status == 404) or request.run_options.get("follow_only"):
                     raise
                 # a finished job from before the restart whose files were since deleted on the
                 # server: make it again (resuming the same job would only find the same hole)
@@ -139,6 +139,11 @@ class ComfyUIGenerator:
                 if state == "unknown":
                     progress(0.02, "the server no longer has the job: submitting it again")
                     job = None
+        if job is None and request.run_options.get("follow_only"):
+            # a job accepted before the shot was edited: its request is gone, so it is never
+            # submitted again; the take ends failed instead of "running" forever
+            raise GenerationError("the ComfyUI job accepted before the shot was edited is no longer on "
+                                  f"{config.url} (or failed there); it is not submitted again")
         if job is None:
             state = "pending"
             prompt_id, client_id = str(uuid.uuid4()), uuid.uuid4().hex

@@ -1,14 +1,16 @@
 """HTTP calls to a ComfyUI server (``server.py``'s routes), with timeouts, retries and clear errors.
 
-Every call has a timeout. Connection errors, timeouts, 429 (honouring ``Retry-After``) and 5xx
-are retried with exponential backoff and jitter; any other 4xx is an error at once, in words a
+Every call has a timeout (Retry-After parsing, cancellable backoff waits and the size-limited
+streamed write are shared with the fal/Replicate client, ``storyboard_app.generation.remote.http``;
+the retry loop stays here because ComfyUI's differs: a lost ``POST /prompt`` is settled by asking
+the server, and cancel's own calls ignore the cancel). Connection errors, timeouts, 429
+(honouring ``Retry-After``) and 5xx are retried with exponential backoff and jitter; any other 4xx is an error at once, in words a
 user can act on. Custom headers (a reverse proxy's token: ComfyUI has no auth of its own) go on
 every request and never into a message, a log or the job record.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import random
 import time
@@ -20,13 +22,21 @@ from typing import Any
 import httpx
 
 from storyboard_app.generation.protocol import GenerationCancelled, GenerationError
+from storyboard_app.generation.remote.http import (  # the retry and download pieces every remote client shares
+    SizeLimitExceeded,
+    parse_retry_after,
+    wait_unless_cancelled,
+    write_limited,
+)
 
 #: 5xx and 429 are worth another try; so are 408 and the reverse proxy's 502/503/504
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 120.0
-#: a cancel's calls are short: the worker running the adapter is killed 2 s after a cancel
-#: (``LocalProcessExecutor.CANCEL_GRACE``), and the server should hear it before that
-CANCEL_CALL_TIMEOUT = 0.6
+#: a cancel's calls are short: the generation service kills a remote generator's worker
+#: ``REMOTE_CANCEL_GRACE`` (15 s) after a cancel, and the server must hear it before that. A cancel
+#: makes at most three such calls (GET /queue once, then /interrupt or /queue twice): 3 x 3 s fits,
+#: and leaves a slow reverse proxy time to answer (0.6 s did not)
+CANCEL_CALL_TIMEOUT = 3.0
 
 
 class ComfyError(GenerationError):
@@ -64,22 +74,6 @@ class RetryPolicy:
         return random.uniform(0, min(self.cap, self.base * 2**attempt))
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds: a number of seconds or an HTTP date (RFC 9110 10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - time.time(), 0.0)
-
-
 class ComfyClient:
     """One server: base URL, extra headers, timeouts, retry policy, a cancel check."""
 
@@ -114,14 +108,7 @@ class ComfyClient:
     # --- the retry loop ---
     def _sleep(self, seconds: float) -> None:
         """Sleep in short steps so a cancel is noticed during a backoff."""
-        end = time.monotonic() + seconds
-        while True:
-            if self._cancelled():
-                raise GenerationCancelled("cancelled while waiting to retry")
-            left = end - time.monotonic()
-            if left <= 0:
-                return
-            self.retry.sleep(min(left, 0.1))
+        wait_unless_cancelled(seconds, self._cancelled, "cancelled while waiting to retry", self.retry.sleep, 0.1)
 
     def request(self, method: str, path: str, *, what: str, attempts: int | None = None,
                 timeout: float | None = None, ok_statuses: tuple[int, ...] = (),
@@ -306,16 +293,11 @@ class ComfyClient:
         if expected is not None and expected > limit:
             raise ComfyError(f"ComfyUI output {name} is {expected / 1e6:.1f} MB, over the "
                              f"{limit / 1e6:.0f} MB limit (setting 'max_download_mb')")
-        written = 0
-        with dest.open("wb") as f:
-            for chunk in response.iter_raw(1 << 16):
-                written += len(chunk)
-                if written > limit:
-                    raise ComfyError(f"ComfyUI output {name} is over the {limit / 1e6:.0f} MB limit "
-                                     "(setting 'max_download_mb'); download stopped")
-                if self._cancelled():
-                    raise GenerationCancelled("cancelled during download")
-                f.write(chunk)
+        try:
+            written = write_limited(response.iter_raw(1 << 16), dest, limit, self._cancelled)
+        except SizeLimitExceeded:
+            raise ComfyError(f"ComfyUI output {name} is over the {limit / 1e6:.0f} MB limit "
+                             "(setting 'max_download_mb'); download stopped") from None
         if expected is not None and written != expected:
             raise ComfyError(f"ComfyUI output {name} arrived incomplete ({written} of {expected} bytes); "
                              "discarded")

@@ -23,6 +23,7 @@ from storyboard_app.generation.protocol import (
     GenerationCancelled,
     GenerationError,
     ProgressCallback,
+    RemoteJobUnfinished,
 )
 
 from .client import CANCEL_CALL_TIMEOUT, ComfyClient, ComfyError
@@ -95,7 +96,7 @@ class JobFollower:
                 if self.cancel.is_cancelled():
                     raise GenerationCancelled("cancelled; the ComfyUI job was stopped")
                 if self.clock() - started > self.job_timeout:
-                    raise GenerationError(
+                    raise RemoteJobUnfinished(
                         f"ComfyUI job {self.prompt_id} gave no result within {self.job_timeout:.0f} s "
                         "(setting 'job_timeout'); it was left on the server and is picked up again "
                         "on the next generate")

@@ -23,6 +23,8 @@ from .client import RetryPolicy, Timeouts
 DEFAULT_URL = "http://127.0.0.1:8188"
 URL_ENV = "STORYBOARD_COMFYUI_URL"
 HEADERS_ENV = "STORYBOARD_COMFYUI_HEADERS"
+#: seconds between the adapter giving up following and the service killing the worker
+JOB_MARGIN = 5.0
 
 SETTINGS_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -40,8 +42,9 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         "connect_timeout": {"type": "number", "default": 10},
         "request_timeout": {"type": "number", "default": 60, "description": "seconds to wait for one answer"},
         "transfer_timeout": {"type": "number", "default": 300},
-        "job_timeout": {"type": "number", "default": 3600,
-                        "description": "seconds a job may take, queued + running (default: the service's 'timeout')"},
+        "job_timeout": {"type": "number", "default": 3595,
+                        "description": "seconds to follow a job, queued + running (at most the service's "
+                                       "'timeout' - 5; then it is left on the server and resumed next time)"},
         "poll_interval": {"type": "number", "default": 1.0},
         "retries": {"type": "integer", "default": 5},
         "retry_backoff": {"type": "number", "default": 0.5, "description": "first backoff in seconds (doubles, with jitter)"},
@@ -98,10 +101,7 @@ class ComfySettings:
             timeouts=Timeouts(
                 connect=_num(settings, "connect_timeout", 10.0), read=_num(settings, "request_timeout", 60.0),
                 transfer=_num(settings, "transfer_timeout", 300.0),
-                # the generation service stops a job's worker after the setting 'timeout' (the
-                # whole job); following gives up a little before that, leaving the job on the
-                # server for the next run to resume
-                job=_num(settings, "job_timeout", max(_num(settings, "timeout", _service_timeout()) - 5.0, 1.0))),
+                job=_job_timeout(settings)),
             poll_interval=_num(settings, "poll_interval", 1.0),
             retries=max(int(_num(settings, "retries", 5.0)), 1),
             retry_backoff=_num(settings, "retry_backoff", 0.5, low=0.0),
@@ -142,10 +142,17 @@ def resolve_headers(value: Any, env: dict[str, str] | os._Environ) -> dict[str, 
     return headers
 
 
-def _service_timeout() -> float:
-    from storyboard_app.generation.service import DEFAULT_TIMEOUT
+def _job_timeout(settings: dict[str, Any]) -> float:
+    """Seconds to follow one job. The generation service kills a remote job's worker after the
+    setting ``timeout`` (default ``REMOTE_TIMEOUT``, the whole job); following always gives up a
+    little before that, so the adapter (not a kill) ends it, leaving the job on the server for the
+    next run to resume. ``job_timeout`` may only shorten it."""
+    from storyboard_app.generation.service import REMOTE_TIMEOUT
 
-    return float(DEFAULT_TIMEOUT)
+    whole = max(_num(settings, "timeout", REMOTE_TIMEOUT) - JOB_MARGIN, 1.0)
+    if "job_timeout" in settings:
+        return min(_num(settings, "job_timeout", whole), whole)
+    return whole
 
 
 def _num(settings: dict[str, Any], key: str, default: float, low: float = 1e-3) -> float:

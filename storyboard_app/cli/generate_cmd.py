@@ -40,7 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_wait_flag(p)
     p.set_defaults(func=cmd_generate)
 
-    p = subparsers.add_parser("generators", help="list installed generators and whether each runs here")
+    p = subparsers.add_parser("generators", help="list installed generators and whether each runs here "
+                                                 "(remote: key set, server answers)")
+    p.add_argument("project", nargs="?", help="check with this project's generator settings (e.g. its ComfyUI url)")
     p.set_defaults(func=cmd_generators)
 
 
@@ -77,7 +79,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             concluded: set[str] = set()
 
             def on_event(event) -> None:  # noqa: ANN001
-                fractions[event.shot_id] = 1.0 if event.outcome else event.fraction
+                fractions[event.job_key] = 1.0 if event.outcome else event.fraction
                 if event.outcome:
                     concluded.add(event.shot_id)
                 progress.update(task, completed=sum(fractions.values()),
@@ -195,14 +197,20 @@ def _save_finished(document, before: int) -> int:  # noqa: ANN001
 def cmd_generators(args: argparse.Namespace) -> int:
     from ..generation.registry import installed_generators
 
+    settings = None
+    if getattr(args, "project", None):
+        from .common import open_document
+
+        settings = dict(open_document(args.project).project.generator_settings)
     table = Table(title="generators", title_justify="left")
-    for col in ("id", "version", "output", "gpu", "usable", "detail"):
+    for col in ("id", "version", "output", "gpu", "runs", "usable", "detail"):
         table.add_column(col)
-    for info in installed_generators():
+    for info in installed_generators(settings):
         caps = info.generator.capabilities if info.generator is not None else None
         table.add_row(
             info.id, info.version, caps.output if caps else "?",
             ("needs" if caps.needs_gpu else "no") if caps else "?",
+            ("remote" if caps.remote else "here") if caps else "?",
             "yes" if info.availability.usable else "no", info.availability.detail,
         )
     console.print(table)

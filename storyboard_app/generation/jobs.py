@@ -439,4 +439,9 @@ class LocalProcessExecutor:
         if worker.cancel_requested_at is not None and now - worker.cancel_requested_at > grace:
             self._finish(worker, JobState.CANCELLED, kill=True)
         elif job.started is not None and now - job.started > job.timeout:
-            self._finish(worker, JobState.FAILED, error=f"timed out after {job.timeout:g} s; the worker was stopped", kill=True)
+            # an accepted remote job goes on without us: not the shot's failure, its running take
+            # keeps the job for the next batch to resume (see ``RemoteJobUnfinished``)
+            remote = bool(job.remote_job or job.request.remote_job)
+            left = "; the remote job is left on the service and resumed next time" if remote else ""
+            self._finish(worker, JobState.FAILED, error=f"timed out after {job.timeout:g} s; the worker was stopped{left}",
+                         kill=True, setup_error=remote)

@@ -33,6 +33,15 @@ class GeneratorSetupError(GenerationError):
     batch but never recorded as a failed take, so fixing the setup leaves nothing stale behind.
     Other code can mark an exception the same way with a true ``setup_error`` attribute."""
 
+
+class RemoteJobUnfinished(GenerationError):
+    """The generator stopped following an accepted remote job that is still queued or running on
+    its service (it waited its ``job_timeout``). Not the shot's failure: like a setup error it
+    records no failed take, so the shot's running take keeps the job and the next batch resumes
+    it instead of paying for it again."""
+
+    setup_error = True
+
     setup_error = True
 
 

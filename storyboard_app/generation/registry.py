@@ -8,6 +8,7 @@ worker process can import the same class by name. ``register_generator`` adds on
 from __future__ import annotations
 
 import importlib
+import inspect
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
@@ -82,13 +83,17 @@ class GeneratorInfo:
     generator: Generator | None = None
 
 
-def installed_generators() -> list[GeneratorInfo]:
-    """Every installed generator and whether it can run here; a broken plugin is listed, not fatal."""
+def installed_generators(settings_by_id: dict[str, dict] | None = None) -> list[GeneratorInfo]:
+    """Every installed generator and whether it can run here; a broken plugin is listed, not fatal.
+    ``settings_by_id`` (a project's ``generator_settings``) reach a ``check`` that takes settings,
+    so a ComfyUI check asks the server the project names."""
     infos = []
     for generator_id, spec in sorted(generator_specs().items()):
         try:
             gen = load_generator_class(spec)()
-            infos.append(GeneratorInfo(generator_id, spec, gen.version, getattr(gen, "label", generator_id), gen.check(), gen))
+            available = (gen.check((settings_by_id or {}).get(generator_id) or {})
+                         if "settings" in inspect.signature(gen.check).parameters else gen.check())
+            infos.append(GeneratorInfo(generator_id, spec, gen.version, getattr(gen, "label", generator_id), available, gen))
         except Exception as exc:  # noqa: BLE001 - a plugin that fails to load is reported, not raised
             infos.append(GeneratorInfo(generator_id, spec, "?", generator_id, Availability(False, f"failed to load: {exc}")))
     return infos

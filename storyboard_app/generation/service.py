@@ -74,6 +74,15 @@ class PlannedJob:
     existing_take_id: str | None = None
     #: an unfinished take whose remote job this plan resumes (its outcome replaces that take)
     pending_take_id: str | None = None
+    #: this job only follows a paid remote job accepted for an earlier version of the shot (it
+    #: was edited since): its take is kept, marked ``outdated``, never selected or cached
+    outdated: bool = False
+
+    @property
+    def key(self) -> str:
+        """Unique within a batch: the shot id, or for an outdated follow-up also its take's id
+        (a shot can have its new request and an earlier paid job in one batch)."""
+        return f"{self.shot_id}@{self.pending_take_id}" if self.outdated else self.shot_id
 
 
 def plan_generation(
@@ -123,7 +132,33 @@ def plan_generation(
             PlannedJob(shot.id, shot.number, generator_id, version, request, digest, action,
                        existing.id if existing else None, pending.id if pending else None)
         )
+        planned.extend(_outdated_follow_ups(project, shot, bundle_root, pending, run_options))
     return planned
+
+
+def _outdated_follow_ups(project: Project, shot: Shot, bundle_root: Path | str, resumed: Take | None,
+                         run_options: dict[str, Any] | None) -> list[PlannedJob]:
+    """Jobs following the shot's other unfinished remote takes: jobs accepted (and paid for) for
+    an earlier version of the shot, which was edited since. Left alone they would stay "running"
+    forever; submitting them again is impossible (the request they were made for is gone). So
+    each is followed to the end with its own generator and kept as an ``outdated`` take: not
+    selected, not cached under any request, its own request hash and prompt kept."""
+    follow = []
+    for take in shot.takes:
+        if take is resumed or take.status not in UNFINISHED or not take.remote_job:
+            continue
+        try:
+            cls = load_generator_class(generator_spec(take.generator_id))
+        except Exception:  # noqa: BLE001 - its generator is gone: nothing can follow the job
+            continue
+        request = build_request(project, shot, bundle_root, take.generator_id)
+        request = replace(request, remote_job=dict(take.remote_job), seed=take.seed,
+                          prompt=take.prompt or request.prompt,
+                          # follow only: never submit (or re-run) anything for a request that is gone
+                          run_options={**(run_options or {}), "follow_only": True, "rerun_expired": False})
+        follow.append(PlannedJob(shot.id, shot.number, take.generator_id, str(cls.version), request,
+                                 take.request_hash, "generate", None, take.id, outdated=True))
+    return follow
 
 
 def _resumable(shot: Shot, generator_id: str, digest: str) -> Take | None:
@@ -163,6 +198,13 @@ class BatchEvent:
     #: set (with ``take``, an unfinished take holding it, and no ``outcome``) the moment a remote
     #: service accepted the shot's job: record that take and save, so a crash can resume the job
     remote_job: dict[str, Any] | None = None
+    #: the planned job's ``PlannedJob.key`` ("" = ``shot_id``): an outdated follow-up's events
+    #: are told apart from the shot's own job by it
+    key: str = ""
+
+    @property
+    def job_key(self) -> str:
+        return self.key or self.shot_id
 
 
 @dataclass
@@ -199,9 +241,13 @@ class BatchHandle:
                 self._executor.cancel(job_id)
 
     def cancel_shot(self, shot_id: str) -> None:
-        job_id = self._job_ids.get(shot_id)
-        if job_id and self._executor is not None:
-            self._executor.cancel(job_id)
+        """Cancel the shot's job and any outdated follow-up of the same shot."""
+        if self._executor is None:
+            return
+        for item in self.planned:
+            job_id = self._job_ids.get(item.key) if item.shot_id == shot_id else None
+            if job_id:
+                self._executor.cancel(job_id)
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
@@ -212,7 +258,7 @@ class BatchHandle:
 
     @property
     def results(self) -> list[ShotOutcome]:
-        return [self.outcomes[p.shot_id] for p in self.planned if p.shot_id in self.outcomes]
+        return [self.outcomes[p.key] for p in self.planned if p.key in self.outcomes]
 
 
 class ServiceClosed(RuntimeError):
@@ -329,7 +375,7 @@ class GenerationService:
             traceback.print_exc(file=sys.stderr)
             self._abandon(handle, events, outputs, ended)
             for item in planned:
-                if item.shot_id not in handle.outcomes:
+                if item.key not in handle.outcomes:
                     self._fail_safely(handle, emit, item, handle.error)
         finally:
             with self._lock:
@@ -362,7 +408,7 @@ class GenerationService:
         try:
             self._conclude(handle, emit, item, "failed", error=error)
         except BaseException:  # noqa: BLE001 - the outcome is still recorded below
-            handle.outcomes.setdefault(item.shot_id, ShotOutcome(item.shot_id, item.shot_number, "failed",
+            handle.outcomes.setdefault(item.key, ShotOutcome(item.shot_id, item.shot_number, "failed",
                                                                  None, error))
 
     def _run_batch(self, handle: BatchHandle, planned: list[PlannedJob], emit: Callable[[BatchEvent], None],
@@ -403,11 +449,11 @@ class GenerationService:
                 gpu=bool(caps.needs_gpu), cancel_grace=REMOTE_CANCEL_GRACE if remote else None,
             )
             if item.pending_take_id is not None and item.request.remote_job:
-                pending[item.shot_id] = self._take(item, item.pending_take_id, None, TakeStatus.RUNNING,
+                pending[item.key] = self._take(item, item.pending_take_id, None, TakeStatus.RUNNING,
                                                    remote_job=item.request.remote_job)
             by_job[job.id] = item
             outputs[job.id] = job.output
-            handle._job_ids[item.shot_id] = job.id
+            handle._job_ids[item.key] = job.id
             with self._lock:
                 self._routes[job.id] = events  # before submit: submit already reports "queued"
             executor.submit(job)
@@ -424,36 +470,43 @@ class GenerationService:
                 why = remote_job_problem(remote_job) if remote_job else None
                 if why is not None:  # never store what the project would refuse (a secret...)
                     emit(BatchEvent(item.shot_id, item.shot_number, event.state, event.fraction,
-                                    f"the remote job cannot be recorded ({why}); it will not be resumed after a crash"))
+                                    f"the remote job cannot be recorded ({why}); it will not be resumed after a crash",
+                                    key=item.key))
                     continue
                 if remote_job:  # accepted by the service: record it now, so a crash can resume it
-                    before = pending.get(item.shot_id)
+                    before = pending.get(item.key)
                     take = self._take(item, before.id if before else new_id("take"), None, TakeStatus.RUNNING,
                                       remote_job=dict(remote_job))
-                    pending[item.shot_id] = take
+                    pending[item.key] = take
                     emit(BatchEvent(item.shot_id, item.shot_number, event.state, event.fraction,
-                                    "accepted by the service", take=take, remote_job=dict(remote_job)))
+                                    "accepted by the service", take=take, remote_job=dict(remote_job), key=item.key))
                     continue
-                emit(BatchEvent(item.shot_id, item.shot_number, event.state, event.fraction, event.message))
+                emit(BatchEvent(item.shot_id, item.shot_number, event.state, event.fraction, event.message,
+                                key=item.key))
                 continue
             remaining.discard(event.job_id)
             ended.add(event.job_id)
             if event.state == JobState.DONE and event.result is not None:
                 try:
-                    clip = self.cache.put(item.request_hash, Path(event.result.path))
+                    # an outdated follow-up's clip answers no current request: never cached
+                    clip = (Path(event.result.path) if item.outdated
+                            else self.cache.put(item.request_hash, Path(event.result.path)))
                 except OSError as exc:  # disk full, permissions: this shot fails, the batch goes on
                     with contextlib.suppress(OSError):
                         outputs[event.job_id].unlink()
                     self._conclude(handle, emit, item, "failed", error=f"could not store the clip: {exc}")
                     continue
                 self._conclude(handle, emit, item, "generated", clip=clip, seconds=event.result.seconds,
-                               pending=pending.get(item.shot_id))
+                               pending=pending.get(item.key))
+                if item.outdated:
+                    with contextlib.suppress(OSError):
+                        clip.unlink()
             else:
                 with contextlib.suppress(OSError):
                     outputs[event.job_id].unlink()  # this job's own partial; never another's
                 self._conclude(handle, emit, item, "cancelled" if event.state == JobState.CANCELLED else "failed",
                                error=event.error or "cancelled",
-                               setup_error=bool(event.extra.get("setup_error")), pending=pending.get(item.shot_id))
+                               setup_error=bool(event.extra.get("setup_error")), pending=pending.get(item.key))
 
     def _conclude(self, handle: BatchHandle, emit: Callable[[BatchEvent], None], item: PlannedJob,
                   outcome: Outcome, clip: Path | None = None, error: str = "", seconds: float = 0.0,
@@ -477,12 +530,14 @@ class GenerationService:
             take = self._take(item, pending.id, None, TakeStatus.CANCELLED, error, remote_job=remote_job)
         state = {"generated": JobState.DONE, "cached": JobState.DONE, "up_to_date": JobState.DONE,
                  "failed": JobState.FAILED, "cancelled": JobState.CANCELLED}[outcome]
-        handle.outcomes[item.shot_id] = ShotOutcome(item.shot_id, item.shot_number, outcome, take, error,
+        handle.outcomes[item.key] = ShotOutcome(item.shot_id, item.shot_number, outcome, take, error,
                                                     setup_error)
-        message = {"generated": f"generated in {seconds:.1f} s", "cached": "from cache",
+        message = {"generated": f"generated in {seconds:.1f} s" + (
+                       "; made for an earlier version of the shot: kept (it was paid for), not selected"
+                       if item.outdated else ""), "cached": "from cache",
                    "up_to_date": "up to date", "failed": error, "cancelled": "cancelled"}[outcome]
         emit(BatchEvent(item.shot_id, item.shot_number, state, 1.0 if state == JobState.DONE else 0.0,
-                        message, error, outcome, take, setup_error))
+                        message, error, outcome, take, setup_error, key=item.key))
 
     @staticmethod
     def _take(item: PlannedJob, take_id: str, media: str | None, status: TakeStatus, error: str = "",
@@ -494,6 +549,7 @@ class GenerationService:
             created_at=datetime.now(UTC).isoformat(timespec="seconds"), status=status, error=error,
             prompt=item.request.prompt, frames=record.frames, duration_s=record.duration_s,
             size_bytes=record.size_bytes, remote_job=dict(remote_job) if remote_job else None,
+            outdated=item.outdated,
         )
 
 
@@ -600,10 +656,10 @@ def _reconcile(handle: BatchHandle, document: Document, report: GenerationReport
     """Every planned shot gets an outcome in the report (and its take recorded), even when its
     event was lost (an interrupt landed while it was being handled)."""
     for item in handle.planned:
-        if item.shot_id in counted:
+        if item.key in counted:
             continue
-        counted.add(item.shot_id)
-        outcome = handle.outcomes.get(item.shot_id) or ShotOutcome(
+        counted.add(item.key)
+        outcome = handle.outcomes.get(item.key) or ShotOutcome(
             item.shot_id, item.shot_number, "failed", None, handle.error or "no outcome was reported")
         if outcome.take is not None:
             with contextlib.suppress(KeyError):
@@ -629,15 +685,15 @@ def _collect(handle: BatchHandle, events: queue.Queue[BatchEvent], document: Doc
             continue
         if on_event is not None:
             on_event(event)
-        if event.outcome is None and event.take is not None and event.shot_id not in counted:
+        if event.outcome is None and event.take is not None and event.job_key not in counted:
             with contextlib.suppress(KeyError):  # a remote job was accepted: its unfinished take
                 document.apply(record_take(document.project, event.shot_id, event.take))
                 if on_remote_accepted is not None:
                     on_remote_accepted(event)
             continue
-        if event.outcome is None or event.shot_id in counted:
+        if event.outcome is None or event.job_key in counted:
             continue
-        counted.add(event.shot_id)
+        counted.add(event.job_key)
         if event.take is not None:
             with contextlib.suppress(KeyError):
                 document.apply(record_take(document.project, event.shot_id, event.take))

@@ -541,7 +541,8 @@ def select_take(project: Project, shot_id: str, take_id: str | None, pin: bool =
 
 
 def record_take(project: Project, shot_id: str, take: Take) -> Compound:
-    """Add a finished (or failed) take; a successful one becomes selected unless one is pinned.
+    """Add a finished (or failed) take; a successful one becomes selected unless one is pinned or
+    it is ``outdated`` (made for an earlier version of the shot).
 
     A take with the same id already on the shot (one a remote service accepted and that was
     recorded as running, so a restart could resume it) is replaced in place by its outcome.
@@ -552,7 +553,7 @@ def record_take(project: Project, shot_id: str, take: Take) -> Compound:
         parts: list[Command] = [RemoveTake(shot_id, take.id), InsertTake(shot_id, index, take)]
     else:
         parts = [InsertTake(shot_id, len(shot.takes), take)]
-    if take.status == "done" and not shot.take_pinned:
+    if take.status == "done" and not shot.take_pinned and not take.outdated:
         parts.append(set_shot(shot_id, "selected_take_id", take.id))
     return Compound(parts, "Generate take")
 

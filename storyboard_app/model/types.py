@@ -161,6 +161,9 @@ class Take:
     #: plain JSON, never a secret), recorded the moment it was accepted so a restart resumes
     #: following it instead of paying twice; kept on the finished take as its provenance
     remote_job: dict[str, Any] | None = None
+    #: made for an earlier version of the shot: the shot was edited after this take's paid remote
+    #: job was accepted. Followed to the end and kept (it was paid for) but never auto-selected.
+    outdated: bool = False
 
 
 @dataclass

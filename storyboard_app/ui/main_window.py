@@ -273,11 +273,15 @@ class MainWindow(QMainWindow):
         self.generator_combo = QComboBox()
         self.generator_combo.setToolTip("generator for new takes")
         from ..generation.registry import generator_specs
-        from .remote_keys import generator_label
+        from .generator_status import GeneratorStatus
 
+        # remote ones say whether their key is set, or (asked in the background) whether their
+        # server answers
+        self.generator_status = GeneratorStatus(self)
+        self.generator_status.checked.connect(self._generator_checked)
         self.generator_combo.addItem("project generator", None)
-        for generator_id in sorted(generator_specs()):  # remote ones say whether their key is set
-            self.generator_combo.addItem(generator_label(generator_id), generator_id)
+        for generator_id in sorted(generator_specs()):
+            self.generator_combo.addItem(self.generator_status.label(generator_id), generator_id)
         self.generator_combo.currentIndexChanged.connect(
             lambda _i: setattr(self.generation, "generator_id", self.generator_combo.currentData()))
         toolbar.addWidget(self.generator_combo)
@@ -510,18 +514,35 @@ class MainWindow(QMainWindow):
         self._refresh_recent()
         if document.bundle is not None and not document.read_only:
             self.generation.resume_remote_jobs()  # accepted paid jobs finish, never resubmitted
+        self.refresh_generator_status()
+
+    def refresh_generator_status(self) -> None:
+        """Re-label the generator picker: key status now, server probes (with the open project's
+        settings) in the background; ``_generator_checked`` updates an item when its probe returns."""
+        ids = [self.generator_combo.itemData(i) for i in range(self.generator_combo.count())]
+        ids = [i for i in ids if i is not None]
+        settings = dict(self.session.project.generator_settings) if self.session is not None else {}
+        self.generator_status.refresh(ids, settings)
+        for index in range(self.generator_combo.count()):
+            generator_id = self.generator_combo.itemData(index)
+            if generator_id is not None:
+                self.generator_combo.setItemText(index, self.generator_status.label(generator_id))
+                self.generator_combo.setItemData(index, "", Qt.ToolTipRole)
+
+    def _generator_checked(self, generator_id: str, label: str, detail: str) -> None:
+        index = self.generator_combo.findData(generator_id)
+        if index >= 0:
+            self.generator_combo.setItemText(index, label)
+            self.generator_combo.setItemData(index, detail, Qt.ToolTipRole)
 
     def open_remote_services(self) -> None:
         """Generate > Remote services…: keys (OS keyring), cost cap, re-run of expired results."""
-        from .remote_keys import RemoteKeysDialog, generator_label, paid_preferences
+        from .remote_keys import RemoteKeysDialog, paid_preferences
 
         dialog = RemoteKeysDialog(self.settings, self)
         if dialog.exec() and self.session is not None:
             self.generation.max_cost, self.generation.rerun_expired = paid_preferences(self.settings)
-        for index in range(self.generator_combo.count()):
-            generator_id = self.generator_combo.itemData(index)
-            if generator_id is not None:
-                self.generator_combo.setItemText(index, generator_label(generator_id))
+        self.refresh_generator_status()
         dialog.deleteLater()
 
     def _changed(self, _what: str) -> None:

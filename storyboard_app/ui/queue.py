@@ -52,6 +52,14 @@ class QueueEntry:
     started: float | None = None
     finished: float | None = None
     batch: BatchHandle | None = field(default=None, repr=False)
+    #: the planned job's key (``PlannedJob.key``): the shot id, or for a follow-up of a paid job
+    #: accepted before the shot was edited, the shot id and that take's id
+    key: str = ""
+    outdated: bool = False
+
+    @property
+    def job_key(self) -> str:
+        return self.key or self.shot_id
 
     def elapsed(self, now: float) -> float:
         if self.started is None:
@@ -124,7 +132,7 @@ class GenerationController(QObject):
         batch thread finishes right after posting them; until they arrive, badges still lag)."""
         if any(not b.finished for b in self.batches):
             return True
-        return any(e.finished is None and e.batch is not None and e.shot_id in e.batch.outcomes
+        return any(e.finished is None and e.batch is not None and e.job_key in e.batch.outcomes
                    for e in self.entries.values())
 
     def generate(self, shot_ids: list[str] | None = None, only_changed: bool = False, reroll: bool = False,
@@ -164,8 +172,10 @@ class GenerationController(QObject):
         self._batch_of[id(handle)] = f"generate-batch:{next(self._batch_ids)}"
         self.batches.append(handle)
         for item in planned:
-            self.entries[item.shot_id] = QueueEntry(item.shot_id, item.shot_number, batch=handle)
-            self.session.set_job_state(item.shot_id, "queued")
+            self.entries[item.key] = QueueEntry(item.shot_id, item.shot_number, batch=handle, key=item.key,
+                                                outdated=item.outdated)
+            if not item.outdated:  # the shot's badge follows its own job, not an earlier paid one
+                self.session.set_job_state(item.shot_id, "queued")
         self.updated.emit()
         return len(planned)
 
@@ -203,7 +213,7 @@ class GenerationController(QObject):
 
     @Slot(object)
     def _on_event(self, event: BatchEvent) -> None:
-        entry = self.entries.get(event.shot_id)
+        entry = self.entries.get(event.job_key)
         if entry is None:
             return
         now = time.monotonic()
@@ -215,7 +225,8 @@ class GenerationController(QObject):
             if entry.state == "running" and entry.started is None:
                 entry.started = now
             entry.fraction, entry.message = event.fraction, event.message
-            self.session.set_job_state(event.shot_id, BADGE_FOR_STATE.get(entry.state, entry.state))
+            if not entry.outdated:
+                self.session.set_job_state(event.shot_id, BADGE_FOR_STATE.get(entry.state, entry.state))
         else:
             entry.state = {"generated": "done", "cached": "done", "up_to_date": "done"}.get(event.outcome,
                                                                                             event.outcome)
@@ -223,7 +234,8 @@ class GenerationController(QObject):
             entry.message, entry.error = event.message, event.error
             entry.started = entry.started or now
             entry.finished = now
-            self.session.set_job_state(event.shot_id, "")
+            if not entry.outdated:
+                self.session.set_job_state(event.shot_id, "")
             if event.take is not None:
                 self._record(entry, event)
         self.updated.emit()
@@ -259,7 +271,7 @@ class GenerationController(QObject):
                 batch.cancel()
 
     def retry_failed(self) -> int:
-        failed = [sid for sid, e in self.entries.items() if e.state == "failed"]
+        failed = list(dict.fromkeys(e.shot_id for e in self.entries.values() if e.state == "failed"))
         return self.generate(failed) if failed else 0
 
     @property
@@ -378,7 +390,8 @@ class QueuePanel(QWidget):
         entries = list(self.controller.entries.values())
         self.table.setRowCount(len(entries))
         for row, entry in enumerate(entries):
-            self._set_text(row, 0, entry.shot_number).setData(Qt.UserRole, entry.shot_id)
+            number = entry.shot_number + (" (earlier edit)" if entry.outdated else "")
+            self._set_text(row, 0, number).setData(Qt.UserRole, entry.shot_id)
             progress = self._set_text(row, 1, "")
             value = int(entry.fraction * 100)
             if progress.data(PROGRESS_ROLE) != value:

@@ -28,6 +28,9 @@ from ..model.commands import remove_take, select_take
 from .session import ProjectSession
 from .thumbnails import ThumbnailCache
 
+#: shown on a take whose paid remote job was accepted before its shot was edited
+OUTDATED_NOTE = "made for an earlier version of the shot (paid job, kept; not selected)"
+
 
 class TakesPanel(QWidget):
     def __init__(self, session: ProjectSession, thumbnails: ThumbnailCache, parent: QWidget | None = None,
@@ -87,7 +90,7 @@ class TakesPanel(QWidget):
                     image = None
             thumbs.append(image.cacheKey() if image is not None else 0)
         return (shot.id, shot.selected_take_id,
-                tuple((t.id, t.status.value, t.error, t.seed, t.prompt) for t in shot.takes), tuple(thumbs))
+                tuple((t.id, t.status.value, t.error, t.seed, t.prompt, t.outdated) for t in shot.takes), tuple(thumbs))
 
     def refresh(self) -> None:
         shot = self.session.current_shot()
@@ -107,9 +110,12 @@ class TakesPanel(QWidget):
                 label = f"{mark}{take.generator_id} · seed {take.seed}\n{when}"
                 if take.status.value != "done":
                     label += f"\n{take.status.value}: {take.error[:60]}"
+                if take.outdated:
+                    label += f"\n{OUTDATED_NOTE}"
                 item = QListWidgetItem(label)
                 item.setData(Qt.UserRole, take.id)
-                item.setToolTip("\n".join(x for x in (take.prompt, f"request {take.request_hash[:12]}", take.error) if x))
+                item.setToolTip("\n".join(x for x in (take.prompt, f"request {take.request_hash[:12]}", take.error,
+                                                       OUTDATED_NOTE if take.outdated else "") if x))
                 if take.media_path and bundle is not None:
                     try:
                         image = self.thumbnails.get(str(BundlePaths(bundle).media_path(take.media_path)))

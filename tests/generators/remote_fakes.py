@@ -67,6 +67,19 @@ class Call:
     body: Any
 
 
+def answer(handler: BaseHTTPRequestHandler, status: int, data: bytes = b"",
+           content_type: str = "application/json", headers: dict[str, str] | None = None) -> None:
+    """One complete HTTP answer (no body for HEAD): every loopback fake answers through this."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(data)))
+    for k, v in (headers or {}).items():
+        handler.send_header(k, v)
+    handler.end_headers()
+    if handler.command != "HEAD":
+        handler.wfile.write(data)
+
+
 class FakeService:
     """Shared machinery: the server, the call log, faults, jobs and the result file."""
 
@@ -133,13 +146,7 @@ class FakeService:
              headers: dict[str, str] | None = None, raw: bytes | None = None,
              content_type: str = "application/json") -> None:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            handler.send_header(k, v)
-        handler.end_headers()
-        handler.wfile.write(data)
+        answer(handler, status, data, content_type, headers)
 
     def apply_fault(self, handler: BaseHTTPRequestHandler, route: str) -> bool:
         with self.lock:
@@ -207,7 +214,18 @@ class FakeService:
     def finished(self, job: dict[str, Any]) -> bool:
         return not self.hold and job["polls"] >= self.polls_to_finish
 
+    @property
+    def submissions(self) -> list[Call]:
+        """The calls that started a job (each one a payment on the real service)."""
+        return self.calls_to("submit")
+
     def route_of(self, call: Call) -> str:
+        """The route a call takes: "file" (the result download host) for every service, else
+        the service's own (``service_route``)."""
+        path = call.path.split("?")[0]
+        return "file" if path.startswith("/files/") else self.service_route(path)
+
+    def service_route(self, path: str) -> str:
         raise NotImplementedError
 
     def dispatch(self, handler: BaseHTTPRequestHandler, call: Call) -> None:
@@ -219,10 +237,7 @@ class FakeFal(FakeService):
 
     key_scheme = "Key"
 
-    def route_of(self, call: Call) -> str:
-        path = call.path.split("?")[0]
-        if path.startswith("/files/"):
-            return "file"
+    def service_route(self, path: str) -> str:
         if m := re.match(r"^/.+/requests/[^/]+(/status|/cancel)?$", path):
             return {"/status": "status", "/cancel": "cancel", None: "result"}[m.group(1)]
         return "submit"
@@ -271,20 +286,13 @@ class FakeFal(FakeService):
                 self.send(handler, 200, {"video": {"url": f"{self.files_url}/{rid}.mp4", "content_type": "video/mp4"},
                                          "seed": 1})
 
-    @property
-    def submissions(self) -> list[Call]:
-        return self.calls_to("submit")
-
 
 class FakeReplicate(FakeService):
     """Replicate: POST /v1/models/o/n/predictions; GET /v1/predictions/id; POST .../cancel; /v1/files."""
 
     key_scheme = "Bearer"
 
-    def route_of(self, call: Call) -> str:
-        path = call.path.split("?")[0]
-        if path.startswith("/files/"):
-            return "file"
+    def service_route(self, path: str) -> str:
         if path == "/v1/files":
             return "upload"
         if re.match(r"^/v1/models/[^/]+/[^/]+/predictions$", path):
@@ -342,10 +350,6 @@ class FakeReplicate(FakeService):
                 "urls": {"get": f"{self.url}/v1/predictions/{pid}", "cancel": f"{self.url}/v1/predictions/{pid}/cancel"},
                 **extra}
 
-    @property
-    def submissions(self) -> list[Call]:
-        return self.calls_to("submit")
-
 
 def memory_keyring(monkeypatch: Any):  # noqa: ANN201 - a generator for a fixture
     """Install an in-memory keyring backend (never the user's OS keyring) for one test; spawned
@@ -377,3 +381,46 @@ def memory_keyring(monkeypatch: Any):  # noqa: ANN201 - a generator for a fixtur
         yield backend
     finally:
         keyring.set_keyring(previous)
+
+
+class Recorder:
+    """A progress callback with the worker's ``remote_accepted`` hook, for every remote adapter's
+    tests (fal, Replicate, ComfyUI). ``crash_after_accept``: the next progress call after a job
+    was accepted raises ``SystemExit``, as a crash at that moment would end the worker."""
+
+    def __init__(self, crash_after_accept: bool = False) -> None:
+        self.events: list[tuple[float, str]] = []
+        self.jobs: list[dict[str, Any]] = []
+        self.crash_after_accept = crash_after_accept
+
+    def __call__(self, fraction: float, text: str = "") -> None:
+        self.events.append((fraction, text))
+        if self.crash_after_accept and self.jobs:
+            raise SystemExit("simulated crash after the job was accepted")
+
+    def remote_accepted(self, job: dict[str, Any]) -> None:
+        self.jobs.append(job)
+
+    @property
+    def messages(self) -> list[str]:
+        return [t for _, t in self.events]
+
+    texts = messages
+
+
+def serve(monkeypatch, fake: FakeService, base_url_env: str, key_env: str):  # noqa: ANN001, ANN201
+    """Point the adapter at ``fake`` (its base-URL variable) with the fake's key in ``key_env``;
+    the fake is closed afterwards. For ``yield from`` in a fixture."""
+    monkeypatch.setenv(base_url_env, fake.url)
+    monkeypatch.setenv(key_env, fake.key)
+    yield fake
+    fake.close()
+
+
+def run_generator(generator, request, tmp_path: Path, progress=None, cancel=None):  # noqa: ANN001, ANN201
+    """``generator.generate`` into ``tmp_path/out.mp4``: (the output path, the result)."""
+    from storyboard_app.generation.protocol import CancelToken
+
+    out = tmp_path / "out.mp4"
+    result = generator.generate(request, out, progress or Recorder(), cancel or CancelToken())
+    return out, result

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generators"))
 
-from remote_fakes import FakeFal, memory_keyring  # noqa: E402
+from remote_fakes import FakeFal, memory_keyring, serve  # noqa: E402
 
 from storyboard_app.generation.registry import register_generator, unregister_generator  # noqa: E402
 from storyboard_app.generation.service import plan_generation  # noqa: E402
@@ -32,11 +32,7 @@ def isolated_keyring(monkeypatch):
 @pytest.fixture
 def fal(monkeypatch, isolated_keyring):
     register_generator("fal", "generators.fal:FalGenerator")
-    fake = FakeFal(KEY)
-    monkeypatch.setenv("STORYBOARD_FAL_BASE_URL", fake.url)
-    monkeypatch.setenv("FAL_KEY", KEY)
-    yield fake
-    fake.close()
+    yield from serve(monkeypatch, FakeFal(KEY), "STORYBOARD_FAL_BASE_URL", "FAL_KEY")
     unregister_generator("fal")
 
 
@@ -129,3 +125,100 @@ def test_opening_a_project_resumes_accepted_jobs_without_submitting(make_window,
     qtbot.waitUntil(lambda: shot.takes[0].status == TakeStatus.DONE, timeout=60000)
     qtbot.waitUntil(lambda: not window.generation.running, timeout=10000)
     assert [t.id for t in shot.takes] == ["take_resume1"] and len(fal.submissions) == 1
+
+
+# --------------------------------------------------------------------------- ComfyUI in the GUI
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generators" / "comfyui"))
+from fake_comfyui import FakeComfy  # noqa: E402
+
+COMFY_FAST = {"retry_backoff": 0.01, "poll_interval": 0.05, "request_timeout": 5, "connect_timeout": 2, "retries": 2}
+
+
+@pytest.fixture
+def comfy(tmp_path):
+    fake = FakeComfy(tmp_path / "comfy")
+    yield fake
+    fake.close()
+
+
+def comfy_document(root: Path, url: str, **settings) -> Document:  # noqa: ANN003
+    project = Project(title="comfy", fps=12, width=160, height=90, generator="comfyui",
+                      generator_settings={"comfyui": {"url": url, "workflow": "still_sd15", **COMFY_FAST,
+                                                      **settings}},
+                      sequences=[Sequence("q", "EXT. PIER - DAY", [
+                          Shot(id="s0", number="1", prompt="a gull", duration=12, camera_move=CameraMove.STATIC)])])
+    document = Document(project)
+    document.save(root)
+    return document
+
+
+def _picker_text(window, generator_id: str) -> str:  # noqa: ANN001
+    return window.generator_combo.itemText(window.generator_combo.findData(generator_id))
+
+
+def test_the_picker_asks_the_comfyui_server_in_the_background(make_window, qtbot, comfy, fal, tmp_path):
+    comfy.delay["GET /system_stats"] = 1.5  # a slow server: the window must not wait for it
+    window = make_window(comfy_document(tmp_path / "g.sbproj", comfy.url))
+    # the window is up while the probe still waits for the server
+    assert _picker_text(window, "comfyui") == "comfyui — checking…"
+    assert _picker_text(window, "fal") == "fal — key set"  # a key needs no network: at once
+    qtbot.waitUntil(lambda: _picker_text(window, "comfyui") == "comfyui — reachable", timeout=30000)
+    index = window.generator_combo.findData("comfyui")
+    assert comfy.url in window.generator_combo.itemData(index, Qt.ToolTipRole)
+    assert comfy.calls("GET", "/system_stats")  # the project's server was the one asked
+    comfy.close()  # the server goes away: the next refresh says so
+    window.refresh_generator_status()
+    qtbot.waitUntil(lambda: _picker_text(window, "comfyui") == "comfyui — not reachable", timeout=30000)
+    assert "not reachable" in window.generator_combo.itemData(index, Qt.ToolTipRole)
+
+
+def test_opening_a_project_resumes_an_accepted_comfyui_job(make_window, qtbot, comfy, tmp_path):
+    from storyboard_app.generation.service import generate_shots
+
+    root = tmp_path / "c.sbproj"
+    document = comfy_document(root, comfy.url, job_timeout=1.0)
+    comfy.start_gate.clear()  # queued on the server; the app stops following it (as if it had closed)
+    report = generate_shots(document)
+    assert len(report.failed) == 1 and report.setup_failures
+    shot = document.project.all_shots()[0]
+    (take,) = shot.takes
+    assert take.status == TakeStatus.RUNNING and take.remote_job["service"] == "comfyui"
+    document.save()
+    comfy.start_gate.set()
+    comfy.wait_for(lambda: take.remote_job["job_id"] in comfy.history, timeout=60)
+    window = make_window(Document.open(root))
+    shot = window.session.project.all_shots()[0]
+    qtbot.waitUntil(lambda: shot.takes[0].status == TakeStatus.DONE, timeout=60000)
+    qtbot.waitUntil(lambda: not window.generation.running, timeout=10000)
+    assert [t.id for t in shot.takes] == [take.id] and shot.selected_take_id == take.id
+    assert len(comfy.calls("POST", "/prompt")) == 1  # followed, never submitted again
+
+
+def test_opening_a_project_follows_a_job_paid_before_the_shot_was_edited(make_window, qtbot, fal, tmp_path):
+    """The running take's request no longer matches its (edited) shot: opening the project
+    follows the paid job to the end, keeps the take unselected and says why on it; nothing new
+    is submitted (the edited shot waits for the user to generate it)."""
+    from storyboard_app.ui.takes import OUTDATED_NOTE
+
+    root = tmp_path / "e.sbproj"
+    document = fal_document(root)
+    answer = httpx.post(f"{fal.url}/fal-ai/ltx-2/text-to-video", json={"prompt": "gull 0"},
+                        headers={"Authorization": f"Key {KEY}"}).json()
+    job = {"service": "fal", "endpoint": "fal-ai/ltx-2/text-to-video", "job_id": answer["request_id"],
+           "status_url": answer["status_url"], "response_url": answer["response_url"],
+           "cancel_url": answer["cancel_url"]}
+    shot = document.project.all_shots()[0]
+    shot.takes.append(Take(id="take_before_edit", generator_id="fal", generator_version="1",
+                           request_hash="hash-of-the-shot-before-its-edit", status=TakeStatus.RUNNING,
+                           prompt="gull 0", remote_job=job))
+    document.save()
+    window = make_window(Document.open(root))
+    shot = window.session.project.all_shots()[0]
+    window.session.select([shot.id])
+    qtbot.waitUntil(lambda: shot.takes[0].status == TakeStatus.DONE, timeout=60000)
+    qtbot.waitUntil(lambda: not window.generation.running, timeout=10000)
+    (take,) = shot.takes
+    assert take.outdated and shot.selected_take_id is None and len(fal.submissions) == 1
+    window.takes.refresh()
+    texts = [window.takes.list.item(i).text() for i in range(window.takes.list.count())]
+    assert any(OUTDATED_NOTE in t for t in texts)

@@ -147,11 +147,15 @@ class RemoteGenerator:
             job = dict(request.remote_job or {})
             if job.get("job_id"):
                 progress(0.03, f"resuming {info.label} job {job['job_id']}")
+            elif request.run_options.get("follow_only"):
+                raise GenerationError(f"no {info.label} job to follow (and this request is not submitted)")
             else:
                 job = self._start(client, preset, request, progress)
             try:
                 self._run_to_file(client, preset, job, source, progress, cancel)
             except ResultExpired as exc:
+                if request.run_options.get("follow_only"):  # made for an earlier edit: never re-run
+                    raise
                 if not request.run_options.get("rerun_expired"):
                     raise ResultExpired(f"{exc}; running it again costs money: re-run with --rerun-expired "
                                         "(or allow it in the preferences)", exc.status) from None

@@ -23,7 +23,7 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,9 +115,10 @@ def _message_from(body: Any) -> str:
     return str(body)
 
 
-def retry_after(response: httpx.Response) -> float | None:
-    """Seconds from a ``Retry-After`` header (a number or an HTTP date), or None."""
-    value = response.headers.get("retry-after", "").strip()
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` value: a number of seconds or an HTTP date (RFC 9110
+    10.2.3); None when absent or unreadable. Shared by every remote client (ComfyUI's too)."""
+    value = (value or "").strip()
     if not value:
         return None
     try:
@@ -128,6 +129,53 @@ def retry_after(response: httpx.Response) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
         return max(0.0, when.timestamp() - time.time())
     return None
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a response's ``Retry-After`` header, or None."""
+    return parse_retry_after(response.headers.get("retry-after"))
+
+
+def wait_unless_cancelled(seconds: float, cancelled: CancelCheck, message: str = "cancelled",
+                          sleep: Callable[[float], None] = time.sleep, step: float = 0.05) -> None:
+    """Wait ``seconds`` in short steps, raising ``GenerationCancelled`` as soon as ``cancelled()``
+    says so: a backoff must never keep a cancelled (paid) job going."""
+    from ..protocol import GenerationCancelled
+
+    end = time.monotonic() + seconds
+    while True:
+        if cancelled():
+            raise GenerationCancelled(message)
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        sleep(min(step, left))
+
+
+class SizeLimitExceeded(Exception):
+    """``write_limited`` stopped: the body is over the limit (``received`` bytes so far)."""
+
+    def __init__(self, received: int):
+        super().__init__(received)
+        self.received = received
+
+
+def write_limited(chunks: Iterable[bytes], dest: Path, limit: int, cancelled: CancelCheck | None = None) -> int:
+    """Stream ``chunks`` into ``dest``; stop with ``SizeLimitExceeded`` past ``limit`` bytes and
+    with ``GenerationCancelled`` on a cancel. Returns the bytes written. The caller removes
+    ``dest`` when this raises (a partial file is never a result)."""
+    from ..protocol import GenerationCancelled
+
+    received = 0
+    with open(dest, "wb") as out:
+        for chunk in chunks:
+            if cancelled is not None and cancelled():
+                raise GenerationCancelled("cancelled during download")
+            received += len(chunk)
+            if received > limit:
+                raise SizeLimitExceeded(received)
+            out.write(chunk)
+    return received
 
 
 class RemoteClient:
@@ -170,16 +218,7 @@ class RemoteClient:
 
     def _sleep(self, seconds: float) -> None:
         """Wait, checking for a cancel every 50 ms (a cancelled job must stop paying at once)."""
-        from ..protocol import GenerationCancelled
-
-        end = time.monotonic() + seconds
-        while True:
-            if self.cancelled():
-                raise GenerationCancelled("cancelled")
-            left = end - time.monotonic()
-            if left <= 0:
-                return
-            time.sleep(min(0.05, left))
+        wait_unless_cancelled(seconds, lambda: self.cancelled())
 
     def _backoff(self, attempt: int) -> float:
         base = min(self.settings.max_backoff, self.settings.backoff * 2**attempt)
@@ -304,15 +343,11 @@ class RemoteClient:
                 if expected is not None and expected > limit:
                     raise DownloadFailed(f"{what}: the result is {expected / 1024**2:.1f} MB, over the "
                                          f"{limit / 1024**2:.0f} MB limit (setting max_download_mb)", status)
-                received = 0
-                with open(tmp, "wb") as out:
-                    for chunk in response.iter_bytes(1 << 16):
-                        self._check_cancel()
-                        received += len(chunk)
-                        if received > limit:
-                            raise DownloadFailed(f"{what}: the result is over the {limit / 1024**2:.0f} MB "
-                                                 "limit (setting max_download_mb)", status)
-                        out.write(chunk)
+                try:
+                    received = write_limited(response.iter_bytes(1 << 16), tmp, limit, self.cancelled)
+                except SizeLimitExceeded:
+                    raise DownloadFailed(f"{what}: the result is over the {limit / 1024**2:.0f} MB "
+                                         "limit (setting max_download_mb)", status) from None
                 if expected is not None and received != expected:
                     raise _Retry(DownloadFailed(f"{what}: truncated ({received} of {expected} bytes)", status))
         except httpx.TimeoutException as exc:

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "generators"))
 
-from remote_fakes import FakeFal, memory_keyring  # noqa: E402
+from remote_fakes import FakeFal, memory_keyring, serve  # noqa: E402
 
 from storyboard_app.generation.registry import register_generator, unregister_generator  # noqa: E402
 
@@ -30,9 +30,5 @@ def fal_generator():
 @pytest.fixture
 def fal_service(monkeypatch, isolated_keyring, fal_generator):
     """A loopback fal with a key, base URL and fast polling for spawned workers too."""
-    key = "fal-service-test-key-9876"
-    fake = FakeFal(key, polls_to_finish=2)
-    monkeypatch.setenv("STORYBOARD_FAL_BASE_URL", fake.url)
-    monkeypatch.setenv("FAL_KEY", key)
-    yield fake
-    fake.close()
+    yield from serve(monkeypatch, FakeFal("fal-service-test-key-9876", polls_to_finish=2), "STORYBOARD_FAL_BASE_URL",
+                     "FAL_KEY")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from storyboard_app.generation.service import generate_shots
-from storyboard_app.model import CameraMove, Document, Project, Sequence, Shot, TakeStatus
+from storyboard_app.model import CameraMove, Document, Project, Sequence, Shot, Take, TakeStatus
 
 ROOT = Path(__file__).resolve().parents[3]
 FAST = {"poll_interval": 0.05, "http_timeout": 5, "retries": 2, "retry_backoff": 0.05}
@@ -142,3 +142,44 @@ def test_a_job_record_with_a_secret_is_never_stored(tmp_path):
     assert any("cannot be recorded" in m and "credential" in m for m in messages)
     doc.save()
     assert not [p for p in tmp_path.rglob("*") if p.is_file() and b"sk-must-not-be-saved" in p.read_bytes()]
+
+
+def _accepted_before_a_crash(fal_service, doc: Document) -> Take:  # noqa: ANN001
+    """A running take holding a job fal accepted for the shot as it is now (then the app died)."""
+    import httpx
+
+    from storyboard_app.generation.service import plan_generation
+
+    answer = httpx.post(f"{fal_service.url}/fal-ai/ltx-2/text-to-video", json={"prompt": "gull"},
+                        headers={"Authorization": f"Key {fal_service.key}"}).json()
+    job = {"service": "fal", "endpoint": "fal-ai/ltx-2/text-to-video", "job_id": answer["request_id"],
+           "status_url": answer["status_url"], "response_url": answer["response_url"],
+           "cancel_url": answer["cancel_url"]}
+    (planned,) = plan_generation(doc.project, doc.paths.root, generator_id="fal")
+    take = Take(id="take_paid1", generator_id="fal", generator_version="1", request_hash=planned.request_hash,
+                seed=planned.request.seed, prompt=planned.request.prompt, status=TakeStatus.RUNNING, remote_job=job)
+    doc.project.all_shots()[0].takes.append(take)
+    doc.save()
+    return take
+
+
+def test_a_job_accepted_before_the_shot_was_edited_is_followed_and_kept_unselected(fal_service, tmp_path):
+    """The shot was edited after its paid job was accepted: the job is followed to the end (not
+    left "running" forever, not paid again) and kept as an outdated take that is not selected;
+    the edited shot gets its own new take."""
+    doc = make_document(tmp_path / "p.sbproj", shots=1)
+    paid = _accepted_before_a_crash(fal_service, doc)
+    shot = doc.project.all_shots()[0]
+    shot.prompt = "a heron, not a gull, over the pier"  # edited after the job was accepted
+    report = generate_shots(doc)
+    assert not report.failed and report.generated == 2, report.summary()
+    assert len(fal_service.submissions) == 2  # the paid job + one for the edited shot
+    old = next(t for t in shot.takes if t.id == paid.id)
+    new = next(t for t in shot.takes if t.id != paid.id)
+    assert old.status == TakeStatus.DONE and old.outdated and old.media_path
+    assert old.request_hash == paid.request_hash and old.prompt == paid.prompt  # what was paid for
+    assert old.remote_job["job_id"] == paid.remote_job["job_id"]
+    assert new.status == TakeStatus.DONE and not new.outdated and shot.selected_take_id == new.id
+    assert (doc.paths.root / old.media_path).is_file()
+    report = generate_shots(doc)  # nothing left to follow or make
+    assert report.up_to_date == 1 and report.generated == 0 and len(fal_service.submissions) == 2

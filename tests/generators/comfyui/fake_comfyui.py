@@ -29,6 +29,7 @@ import mimetypes
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -38,6 +39,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from storyboard_app.media.ffmpeg import ffmpeg_exe
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from remote_fakes import answer  # noqa: E402 - one HTTP answer for every loopback fake
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 SAMPLERS = {"KSampler", "SamplerCustom", "KSamplerAdvanced", "SamplerCustomAdvanced"}
@@ -60,7 +64,8 @@ class FakeComfy:
         self.number = 0
         # --- behaviour switches ---
         self.faults: dict[str, list[tuple[int, dict[str, str], bytes]]] = {}  # "METHOD /path" → answers to give first
-        self.hang: dict[str, float] = {}  # "METHOD /path" → seconds to sleep before answering
+        self.hang: dict[str, float] = {}  # "METHOD /path" → seconds to sleep, then drop the connection
+        self.delay: dict[str, float] = {}  # "METHOD /path" → seconds to wait before answering normally
         self.malformed: set[str] = set()  # "METHOD /path" answering broken JSON
         self.truncate_view = False
         self.view_padding = 0  # extra bytes appended to served files (an oversized result)
@@ -364,14 +369,7 @@ class _Handler(BaseHTTPRequestHandler):
     # --- plumbing ---
     def _answer(self, status: int, body: bytes = b"", content_type: str = "application/json",
                 headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        answer(self, status, body, content_type, headers)
 
     def _json(self, status: int, data: Any) -> None:
         key = f"{self.command} {self._path()}"
@@ -399,6 +397,8 @@ class _Handler(BaseHTTPRequestHandler):
             fake.seen_headers.append({k: v for k, v in self.headers.items()})
             faults = fake.faults.get(key)
             fault = faults.pop(0) if faults else None
+        if key in fake.delay:
+            time.sleep(fake.delay[key])
         if key in fake.hang:
             end = time.monotonic() + fake.hang[key]
             while time.monotonic() < end and not fake._stop.is_set():

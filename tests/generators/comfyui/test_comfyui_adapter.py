@@ -325,7 +325,7 @@ def test_cancel_while_running_interrupts_that_prompt(server, tmp_path):
     started = time.monotonic()
     cancel.cancel()
     thread.join(10)
-    # the worker's cancel grace is 2 s; a loaded test machine gets twice that
+    # a server that answers: the cancel is quick (the service's grace for remote jobs is 15 s)
     assert time.monotonic() - started < 4.0
     assert isinstance(outcome["error"], GenerationCancelled)
     assert server.calls("POST", "/interrupt") == [{"prompt_id": pid}]

@@ -50,3 +50,33 @@ def test_generate_with_the_comfyui_generator_makes_takes(server, tmp_path, capsy
         assert (info.width, info.height, info.video_codec) == (160, 90, "h264")
     submitted = sorted(body["prompt"]["6"]["inputs"]["text"] for body in server.calls("POST", "/prompt"))
     assert all(text for text in submitted) and len(set(submitted)) == 3  # one composed prompt per shot
+
+
+def test_generators_says_whether_each_remote_generator_is_ready(server, tmp_path, capsys, monkeypatch,
+                                                                comfyui_registered):
+    """``storyboard-app generators PROJECT``: ComfyUI asked at the project's url (answers / not),
+    fal and Replicate by whether a key is set; every remote one marked as running remotely."""
+    import re
+
+    monkeypatch.setenv("FAL_KEY", "fal-listed-key-123")
+    monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    monkeypatch.setenv("COLUMNS", "400")
+    project = make_project(["a gull"], frames=12)
+    project.generator_settings["comfyui"] = {"url": server.url, "workflow": "still_sd15", **FAST}
+    bundle = Document(project, tmp_path / "p.sbproj").save()
+
+    def rows() -> dict[str, str]:
+        out = capsys.readouterr().out
+        return {m.group(1): line for line in out.splitlines() if (m := re.match(r"\W*(\w+)\s", line))}
+
+    assert main(["generators", str(bundle)]) == 0
+    listed = rows()
+    assert re.search(r"remote\s*│\s*yes\s*│\s*ComfyUI 0\.3\.64-fake at " + re.escape(server.url), listed["comfyui"])
+    assert re.search(r"remote\s*│\s*yes\s*│.*key from", listed["fal"])
+    assert re.search(r"remote\s*│\s*no\s*│\s*no Replicate key", listed["replicate"])
+    assert re.search(r"here\s*│\s*yes", listed["sketch"])
+    assert "fal-listed-key-123" not in str(listed)
+    server.close()
+    assert main(["generators", str(bundle)]) == 0
+    assert re.search(r"remote\s*│\s*no\s*│\s*ComfyUI not reachable at " + re.escape(server.url), rows()["comfyui"])

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from remote_fakes import FakeFal
+from remote_fakes import FakeFal, Recorder, run_generator, serve
 
 from generators.fal import FalGenerator
 from storyboard_app.generation.protocol import CancelToken, GenerationCancelled
@@ -19,31 +19,11 @@ KEY = "fal-test-key-0123456789"
 
 @pytest.fixture
 def fal(monkeypatch, isolated_keyring):
-    fake = FakeFal(KEY)
-    monkeypatch.setenv("STORYBOARD_FAL_BASE_URL", fake.url)
-    monkeypatch.setenv("FAL_KEY", KEY)
-    yield fake
-    fake.close()
-
-
-class Recorder:
-    """A progress callback with the worker's ``remote_accepted`` hook."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-        self.jobs: list[dict] = []
-
-    def __call__(self, fraction: float, text: str = "") -> None:
-        self.messages.append(text)
-
-    def remote_accepted(self, job: dict) -> None:
-        self.jobs.append(job)
+    yield from serve(monkeypatch, FakeFal(KEY), "STORYBOARD_FAL_BASE_URL", "FAL_KEY")
 
 
 def run(request, tmp_path: Path, progress=None, cancel=None):  # noqa: ANN001, ANN201
-    out = tmp_path / "out.mp4"
-    result = FalGenerator().generate(request, out, progress or Recorder(), cancel or CancelToken())
-    return out, result
+    return run_generator(FalGenerator(), request, tmp_path, progress, cancel)
 
 
 def test_happy_path_submits_once_follows_the_queue_and_conforms_the_clip(fal, make_request, tmp_path):

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from remote_fakes import FakeReplicate
+from remote_fakes import FakeReplicate, Recorder, run_generator, serve
 
 from generators.replicate import ReplicateGenerator
 from storyboard_app.generation.protocol import CancelToken, GenerationCancelled
@@ -19,29 +19,11 @@ KEY = "r8_test_token_0123456789"
 
 @pytest.fixture
 def rep(monkeypatch, isolated_keyring):
-    fake = FakeReplicate(KEY)
-    monkeypatch.setenv("STORYBOARD_REPLICATE_BASE_URL", fake.url)
-    monkeypatch.setenv("REPLICATE_API_TOKEN", KEY)
-    yield fake
-    fake.close()
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-        self.jobs: list[dict] = []
-
-    def __call__(self, fraction: float, text: str = "") -> None:
-        self.messages.append(text)
-
-    def remote_accepted(self, job: dict) -> None:
-        self.jobs.append(job)
+    yield from serve(monkeypatch, FakeReplicate(KEY), "STORYBOARD_REPLICATE_BASE_URL", "REPLICATE_API_TOKEN")
 
 
 def run(request, tmp_path: Path, progress=None, cancel=None):  # noqa: ANN001, ANN201
-    out = tmp_path / "out.mp4"
-    result = ReplicateGenerator().generate(request, out, progress or Recorder(), cancel or CancelToken())
-    return out, result
+    return run_generator(ReplicateGenerator(), request, tmp_path, progress, cancel)
 
 
 def test_happy_path(rep, make_request, tmp_path):
