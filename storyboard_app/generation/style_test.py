@@ -129,7 +129,7 @@ def estimate(project: Project, test: StyleTest, generator_id: str | None = None)
     generator_id = generator_id or project.generator or DEFAULT_GENERATOR
     caps = load_generator_class(generator_spec(generator_id)).capabilities
     shots, styles = shots_of(project, test), styles_of(project, test)
-    clip_seconds = sum(s.duration / project.fps for s in shots)
+    clip_seconds = float(sum(s.duration for s in shots) / project.frame_rate)
     if generator_id == "sketch":
         per_style = clip_seconds / 15 + 0.25 * len(shots)
     else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from enum import StrEnum
+from fractions import Fraction
 from typing import Any
 
 from pydantic import ConfigDict
@@ -226,7 +227,11 @@ class StyleTest:
 class Project:
     __pydantic_config__ = STRICT
     title: str = "Untitled"
+    #: the timebase: frames per second as frame counts and (non-drop) timecode count them
     fps: int = 24
+    #: NTSC: the picture really plays at fps x 1000/1001 (24 → 23.976, 30 → 29.97, 60 → 59.94);
+    #: frame counts stay whole frames at ``fps``, every conversion to seconds uses ``frame_rate``
+    ntsc: bool = False
     width: int = 1280
     height: int = 720
     seed: int = 0
@@ -302,6 +307,18 @@ class Project:
     @property
     def total_frames(self) -> int:
         return sum(shot.duration for shot in self.all_shots())
+
+    @property
+    def frame_rate(self) -> Fraction:
+        """The real playback rate, exact: 24000/1001 for a 23.976 project. Use it wherever frames
+        become seconds (encode rate, audio placement, subtitles, players); ``fps`` wherever frames
+        are counted."""
+        return _timecode.frame_rate(self.fps, self.ntsc)
+
+    @property
+    def rate_label(self) -> str:
+        """"23.976", "25": the rate as editors write it."""
+        return _timecode.rate_label(self.fps, self.ntsc)
 
 
 def frames_to_timecode(frames: int, fps: int) -> str:
