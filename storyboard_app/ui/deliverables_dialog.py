@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import tempfile
-from fractions import Fraction
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
