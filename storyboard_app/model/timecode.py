@@ -167,10 +167,7 @@ def parse_frame_rate(text: str) -> tuple[int, bool]:
     except (ValueError, ZeroDivisionError):
         raise ValueError(f"{text!r} is not a frame rate (e.g. 24, 25, 23.976, 29.97)") from None
     if rate.denominator == 1:
-        fps = int(rate)
-        if not 1 <= fps <= 240:
-            raise ValueError(f"{text!r}: the frame rate must be between 1 and 240")
-        return fps, False
+        return int(rate), False  # the range (1..240) is the project validation's to say
     for fps in NTSC_TIMEBASES:
         if abs(float(rate) - float(frame_rate(fps, True))) < 0.006:
             return fps, True

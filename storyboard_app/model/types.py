@@ -227,11 +227,9 @@ class StyleTest:
 class Project:
     __pydantic_config__ = STRICT
     title: str = "Untitled"
-    #: the timebase: frames per second as frame counts and (non-drop) timecode count them
+    #: the timebase: frames per second as frame counts and (non-drop) timecode count them; the
+    #: real rate is ``frame_rate`` (see ``ntsc``)
     fps: int = 24
-    #: NTSC: the picture really plays at fps x 1000/1001 (24 → 23.976, 30 → 29.97, 60 → 59.94);
-    #: frame counts stay whole frames at ``fps``, every conversion to seconds uses ``frame_rate``
-    ntsc: bool = False
     width: int = 1280
     height: int = 720
     seed: int = 0
@@ -249,6 +247,10 @@ class Project:
     narrator_voice: VoiceSettings = field(default_factory=VoiceSettings)
     #: named style tests (schema 3)
     style_tests: list[StyleTest] = field(default_factory=list)
+    #: NTSC: the picture really plays at fps x 1000/1001 (24 → 23.976, 30 → 29.97, 60 → 59.94);
+    #: frame counts stay whole frames at ``fps``, every conversion to seconds uses ``frame_rate``
+    #: (schema 4; appended so older files keep their key order)
+    ntsc: bool = False
 
     # --- lookups (linear scans: projects hold hundreds of shots, not millions) ---
     def all_shots(self) -> list[Shot]:
