@@ -65,6 +65,14 @@ class PlannedJob:
     request_hash: str
     action: Action
     existing_take_id: str | None = None
+    #: what distinguishes jobs for the same shot in one batch (a style test's style id): the
+    #: batch keeps one outcome per ``key``, and events and outcomes carry the tag back
+    tag: str = ""
+
+    @property
+    def key(self) -> str:
+        """The job's identity in its batch: the shot id, plus the tag when there is one."""
+        return f"{self.shot_id}@{self.tag}" if self.tag else self.shot_id
 
 
 def plan_generation(
@@ -127,6 +135,7 @@ class BatchEvent:
     take: Take | None = None
     #: a failure of the setup (not of the shot): no take is recorded for it
     setup_error: bool = False
+    tag: str = ""  # the planned job's tag (a style test's style id)
 
 
 @dataclass
@@ -137,6 +146,7 @@ class ShotOutcome:
     take: Take | None = None
     error: str = ""
     setup_error: bool = False
+    tag: str = ""
 
 
 class BatchHandle:
@@ -149,11 +159,11 @@ class BatchHandle:
 
     def __init__(self, planned: list[PlannedJob]):
         self.planned = planned
-        self.outcomes: dict[str, ShotOutcome] = {}
+        self.outcomes: dict[str, ShotOutcome] = {}  # by PlannedJob.key (the shot id when untagged)
         self.error: str = ""
         self._done = threading.Event()
         self._executor: Executor | None = None
-        self._job_ids: dict[str, str] = {}  # shot id -> job id
+        self._job_ids: dict[str, str] = {}  # PlannedJob.key -> job id
         self._cancelled = False
 
     def cancel(self) -> None:
@@ -163,9 +173,11 @@ class BatchHandle:
                 self._executor.cancel(job_id)
 
     def cancel_shot(self, shot_id: str) -> None:
-        job_id = self._job_ids.get(shot_id)
-        if job_id and self._executor is not None:
-            self._executor.cancel(job_id)
+        """Cancel the shot's jobs in this batch (all of its tags: every style of a style test)."""
+        for item in self.planned:
+            job_id = self._job_ids.get(item.key) if item.shot_id == shot_id else None
+            if job_id and self._executor is not None:
+                self._executor.cancel(job_id)
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
@@ -176,7 +188,7 @@ class BatchHandle:
 
     @property
     def results(self) -> list[ShotOutcome]:
-        return [self.outcomes[p.shot_id] for p in self.planned if p.shot_id in self.outcomes]
+        return [self.outcomes[p.key] for p in self.planned if p.key in self.outcomes]
 
 
 class ServiceClosed(RuntimeError):
@@ -291,7 +303,7 @@ class GenerationService:
             traceback.print_exc(file=sys.stderr)
             self._abandon(handle, events, outputs, ended)
             for item in planned:
-                if item.shot_id not in handle.outcomes:
+                if item.key not in handle.outcomes:
                     self._fail_safely(handle, emit, item, handle.error)
         finally:
             with self._lock:
@@ -324,8 +336,8 @@ class GenerationService:
         try:
             self._conclude(handle, emit, item, "failed", error=error)
         except BaseException:  # noqa: BLE001 - the outcome is still recorded below
-            handle.outcomes.setdefault(item.shot_id, ShotOutcome(item.shot_id, item.shot_number, "failed",
-                                                                 None, error))
+            handle.outcomes.setdefault(item.key, ShotOutcome(item.shot_id, item.shot_number, "failed",
+                                                             None, error, tag=item.tag))
 
     def _run_batch(self, handle: BatchHandle, planned: list[PlannedJob], emit: Callable[[BatchEvent], None],
                    jobs: int | None, events: queue.Queue[JobEvent], outputs: dict[str, Path],
@@ -363,7 +375,7 @@ class GenerationService:
             )
             by_job[job.id] = item
             outputs[job.id] = job.output
-            handle._job_ids[item.shot_id] = job.id
+            handle._job_ids[item.key] = job.id
             with self._lock:
                 self._routes[job.id] = events  # before submit: submit already reports "queued"
             executor.submit(job)
@@ -376,7 +388,8 @@ class GenerationService:
             if item is None:
                 continue
             if not event.state.finished:
-                emit(BatchEvent(item.shot_id, item.shot_number, event.state, event.fraction, event.message))
+                emit(BatchEvent(item.shot_id, item.shot_number, event.state, event.fraction, event.message,
+                                tag=item.tag))
                 continue
             remaining.discard(event.job_id)
             ended.add(event.job_id)
@@ -410,12 +423,12 @@ class GenerationService:
             take = self._take(item, new_id("take"), None, TakeStatus.FAILED, error)
         state = {"generated": JobState.DONE, "cached": JobState.DONE, "up_to_date": JobState.DONE,
                  "failed": JobState.FAILED, "cancelled": JobState.CANCELLED}[outcome]
-        handle.outcomes[item.shot_id] = ShotOutcome(item.shot_id, item.shot_number, outcome, take, error,
-                                                    setup_error)
+        handle.outcomes[item.key] = ShotOutcome(item.shot_id, item.shot_number, outcome, take, error,
+                                                setup_error, item.tag)
         message = {"generated": f"generated in {seconds:.1f} s", "cached": "from cache",
                    "up_to_date": "up to date", "failed": error, "cancelled": "cancelled"}[outcome]
         emit(BatchEvent(item.shot_id, item.shot_number, state, 1.0 if state == JobState.DONE else 0.0,
-                        message, error, outcome, take, setup_error))
+                        message, error, outcome, take, setup_error, item.tag))
 
     @staticmethod
     def _take(item: PlannedJob, take_id: str, media: str | None, status: TakeStatus, error: str = "",
@@ -526,7 +539,7 @@ def _reconcile(handle: BatchHandle, document: Document, report: GenerationReport
         if item.shot_id in counted:
             continue
         counted.add(item.shot_id)
-        outcome = handle.outcomes.get(item.shot_id) or ShotOutcome(
+        outcome = handle.outcomes.get(item.key) or ShotOutcome(
             item.shot_id, item.shot_number, "failed", None, handle.error or "no outcome was reported")
         if outcome.take is not None:
             with contextlib.suppress(KeyError):

@@ -10,10 +10,12 @@ same thing as for any take. Consequences worth knowing:
 * after a prompt edit only that shot's cells have a new hash, so only they are generated;
 * once a style is adopted, the project's own generation finds those takes up to date.
 
-One *batch per style* is started on one ``GenerationService``: all of them queue into the
-service's shared executor at once (so ``--jobs`` bounds the whole run), and the service's
-per-shot bookkeeping stays one outcome per shot per batch. New takes are tagged with their
-style and recorded without being selected (``InsertTake`` only).
+The whole test is ONE batch on one ``GenerationService`` (``style_test_batch``): every shot x
+style is a ``PlannedJob`` tagged with its style id, so the job runner sees and schedules all the
+cells together (``--jobs`` bounds the whole run, a cluster executor can fan it out, one cancel
+stops it), and the service keeps one outcome per cell (``PlannedJob.key``); its events carry the
+style back as ``BatchEvent.tag``. New takes are tagged with their style and recorded without
+being selected (``InsertTake`` only).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from ..model.commands import InsertTake
 from ..model.style_presets import find_preset
 from ..model.style_tests import add_styles
 from .registry import DEFAULT_GENERATOR, generator_spec, load_generator_class
-from .service import BatchEvent, BatchHandle, GenerationService, PlannedJob, plan_generation
+from .service import BatchEvent, GenerationService, PlannedJob, plan_generation
 
 
 @dataclass(frozen=True)
@@ -75,13 +77,25 @@ def styles_of(project: Project, test: StyleTest) -> list[str]:
 
 def plan_style_test(project: Project, bundle_root: Path | str, test: StyleTest, generator_id: str | None = None,
                     service: GenerationService | None = None) -> dict[str, list[PlannedJob]]:
-    """Per style id, the plan for every shot of the test in that style."""
+    """Per style id, the plan for every shot of the test in that style (each job tagged with
+    its style id)."""
     plans = {}
     for style_id in styles_of(project, test):
         shots = [replace(shot, style_id=style_id) for shot in shots_of(project, test)]
-        plans[style_id] = (service.plan(project, shots, generator_id) if service is not None
-                           else plan_generation(project, bundle_root, shots, generator_id))
+        planned = (service.plan(project, shots, generator_id) if service is not None
+                   else plan_generation(project, bundle_root, shots, generator_id))
+        plans[style_id] = [replace(item, tag=style_id) for item in planned]
     return plans
+
+
+def style_test_batch(plans: dict[str, list[PlannedJob]]) -> list[PlannedJob]:
+    """The cells of ``plans`` as one batch, shot by shot (row by row of the grid, so the first
+    rows fill first)."""
+    rows: dict[str, list[PlannedJob]] = {}
+    for planned in plans.values():
+        for item in planned:
+            rows.setdefault(item.shot_id, []).append(item)
+    return [item for row in rows.values() for item in row]
 
 
 def cell_takes(project: Project, bundle_root: Path | str, test: StyleTest,
@@ -152,39 +166,30 @@ def run_style_test(
     started = time.monotonic()
     project = document.project
     plans = plan_style_test(project, document.paths.root, test, generator_id, service)
-    events: queue.Queue[tuple[str, BatchEvent]] = queue.Queue()
-    handles: dict[str, BatchHandle] = {}
-    try:
-        for style_id, planned in plans.items():
-            handles[style_id] = service.start(planned, lambda e, sid=style_id: events.put((sid, e)), jobs=jobs)
-    except BaseException:
-        for handle in handles.values():
-            handle.cancel()
-        raise
+    events: queue.Queue[BatchEvent] = queue.Queue()
+    handle = service.start(style_test_batch(plans), events.put, jobs=jobs)  # one batch: every cell
     report = StyleTestReport()
     seen: set[tuple[str, str]] = set()
     try:
-        while not all(h.finished for h in handles.values()) or not events.empty():
+        while not handle.finished or not events.empty():
             try:
-                style_id, event = events.get(timeout=0.1)
+                event = events.get(timeout=0.1)
             except queue.Empty:
                 continue
             if on_event is not None:
-                on_event(style_id, event)
-            if event.outcome is not None and (event.shot_id, style_id) not in seen:
-                seen.add((event.shot_id, style_id))
-                _count(report, document, style_id, event.shot_number, event.outcome, event.take, event.error,
+                on_event(event.tag, event)
+            if event.outcome is not None and (event.shot_id, event.tag) not in seen:
+                seen.add((event.shot_id, event.tag))
+                _count(report, document, event.tag, event.shot_number, event.outcome, event.take, event.error,
                        event.shot_id)
     except KeyboardInterrupt:
-        for handle in handles.values():
-            handle.cancel()
+        handle.cancel()
         raise
-    for style_id, handle in handles.items():  # outcomes whose events were lost: still counted
-        for outcome in handle.results:
-            if (outcome.shot_id, style_id) not in seen:
-                seen.add((outcome.shot_id, style_id))
-                _count(report, document, style_id, outcome.shot_number, outcome.outcome, outcome.take,
-                       outcome.error, outcome.shot_id)
+    for outcome in handle.results:  # outcomes whose events were lost: still counted
+        if (outcome.shot_id, outcome.tag) not in seen:
+            seen.add((outcome.shot_id, outcome.tag))
+            _count(report, document, outcome.tag, outcome.shot_number, outcome.outcome, outcome.take,
+                   outcome.error, outcome.shot_id)
     report.seconds = time.monotonic() - started
     return report
 

@@ -40,6 +40,7 @@ from ..generation.style_test import (
     plan_style_test,
     resolve_styles,
     shots_of,
+    style_test_batch,
 )
 from ..model import Compound, StyleTest, TakeStatus
 from ..model.style_presets import builtin_styles
@@ -190,7 +191,7 @@ class StyleTestDialog(QDialog):
 
     # --- running ---
     def run_test(self) -> int:
-        """Save the test in the project and start its batches; returns the clips to make."""
+        """Save the test in the project and start its batch; returns the clips to make."""
         session = self.session
         project = session.project
         if session.document.bundle is None:
@@ -240,8 +241,8 @@ class StyleTestDialog(QDialog):
         self._pending = sum(len(planned) for planned in plans.values())  # outcomes still to handle here
         self._runs += 1
         self._merge_key = f"style-test:{test.name}:{self._runs}"
-        self.handles = [service.start(planned, lambda e, sid=sid: self._event.emit(sid, e))
-                        for sid, planned in plans.items()]
+        # one batch for every shot x style: the job runner schedules the cells together
+        self.handles = [service.start(style_test_batch(plans), lambda e: self._event.emit(e.tag, e))]
         self.run_button.setEnabled(False)
         return todo
 

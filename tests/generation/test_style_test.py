@@ -42,6 +42,29 @@ def test_n_styles_by_m_shots_make_n_times_m_tagged_takes_none_selected(styled):
     assert len({take.request_hash for take in cells.values()}) == 6  # every cell its own picture
 
 
+def test_the_whole_test_is_one_batch_of_every_shot_x_style(styled):
+    """All cells go to the job runner in ONE ``GenerationService.start`` (so it schedules them
+    together and can fan them out), each tagged with its style; outcomes come back per cell."""
+    doc, test = styled
+    with GenerationService(doc.paths.root) as service:
+        started: list[list[tuple[str, str]]] = []
+        original = service.start
+
+        def spy(planned, on_event=None, jobs=None):  # noqa: ANN001, ANN202
+            started.append([(p.shot_id, p.tag) for p in planned])
+            return original(planned, on_event, jobs)
+
+        service.start = spy
+        events = []
+        report = run_style_test(doc, test, service=service, jobs=2, on_event=lambda sid, e: events.append((sid, e)))
+    cells = {(shot_id, style_id) for shot_id in test.shot_ids for style_id in test.style_ids}
+    assert len(started) == 1 and len(started[0]) == 6 and set(started[0]) == cells
+    assert report.ok and report.generated == 6, report.summary()
+    finals = [(e.shot_id, sid) for sid, e in events if e.outcome is not None]
+    assert sorted(finals) == sorted(cells) and all(sid == e.tag for sid, e in events)
+    assert sorted((s.id, t.style_id) for s in doc.project.all_shots() for t in s.takes) == sorted(cells)
+
+
 def test_a_repeat_is_served_from_the_cache_and_an_edit_regenerates_only_that_shot(styled):
     doc, test = styled
     with GenerationService(doc.paths.root) as service:
