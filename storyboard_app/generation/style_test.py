@@ -20,13 +20,14 @@ being selected (``InsertTake`` only).
 
 from __future__ import annotations
 
+import math
 import queue
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..model import Document, Project, Shot, StyleTest, Take, TakeStatus
+from ..model import Document, Project, Shot, StyleTest, Take, TakeStatus, new_id
 from ..model.commands import InsertTake
 from ..model.style_presets import find_preset
 from ..model.style_tests import add_styles
@@ -161,9 +162,11 @@ def run_style_test(
     on_event: Callable[[str, BatchEvent], None] | None = None,
 ) -> StyleTestReport:
     """Generate every missing cell of ``test`` and record the new takes on ``document`` (tagged,
-    not selected) on the calling thread. Blocking; the GUI calls it from a worker and applies
-    nothing itself (see ``record_cell``)."""
+    not selected) on the calling thread, as ONE undo step ("Style test take", as the GUI's view
+    records a run). Blocking; the CLI calls it (the GUI records on its own thread, see
+    ``cell_command``)."""
     started = time.monotonic()
+    merge_key = f"style-test:{test.name}:{new_id('run')}"  # this run's takes fold into one step
     project = document.project
     plans = plan_style_test(project, document.paths.root, test, generator_id, service)
     events: queue.Queue[BatchEvent] = queue.Queue()
@@ -181,7 +184,7 @@ def run_style_test(
             if event.outcome is not None and (event.shot_id, event.tag) not in seen:
                 seen.add((event.shot_id, event.tag))
                 _count(report, document, event.tag, event.shot_number, event.outcome, event.take, event.error,
-                       event.shot_id)
+                       event.shot_id, merge_key)
     except KeyboardInterrupt:
         handle.cancel()
         raise
@@ -189,15 +192,15 @@ def run_style_test(
         if (outcome.shot_id, outcome.tag) not in seen:
             seen.add((outcome.shot_id, outcome.tag))
             _count(report, document, outcome.tag, outcome.shot_number, outcome.outcome, outcome.take,
-                   outcome.error, outcome.shot_id)
+                   outcome.error, outcome.shot_id, merge_key)
     report.seconds = time.monotonic() - started
     return report
 
 
 def _count(report: StyleTestReport, document: Document, style_id: str, number: str, outcome: str,
-           take: Take | None, error: str, shot_id: str) -> None:
+           take: Take | None, error: str, shot_id: str, merge_key: str | None = None) -> None:
     if take is not None and take.status == TakeStatus.DONE:
-        record_cell(document, shot_id, style_id, take)
+        record_cell(document, shot_id, style_id, take, merge_key)
     match outcome:
         case "generated":
             report.generated += 1
@@ -219,7 +222,9 @@ def cell_command(project: Project, shot_id: str, style_id: str, take: Take) -> I
     return InsertTake(shot_id, len(shot.takes), replace(take, style_id=style_id), "Style test take")
 
 
-def record_cell(document: Document, shot_id: str, style_id: str, take: Take) -> None:
+def record_cell(document: Document, shot_id: str, style_id: str, take: Take, merge_key: str | None = None) -> None:
+    """Record one cell's take; takes applied with the same ``merge_key`` fold into one undo step
+    however long the run takes (``window=inf``, as a generation batch does)."""
     command = cell_command(document.project, shot_id, style_id, take)
     if command is not None:
-        document.apply(command)
+        document.apply(command, merge_key=merge_key, window=math.inf if merge_key else None)

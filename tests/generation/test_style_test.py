@@ -65,6 +65,24 @@ def test_the_whole_test_is_one_batch_of_every_shot_x_style(styled):
     assert sorted((s.id, t.style_id) for s in doc.project.all_shots() for t in s.takes) == sorted(cells)
 
 
+def test_a_runs_takes_are_one_undo_step(styled):
+    """What the CLI's ``style-test`` records (it calls ``run_style_test``): one step, like the GUI."""
+    doc, test = styled
+    before = doc.history.labels()[0]
+    with GenerationService(doc.paths.root) as service:
+        run_style_test(doc, test, service=service, jobs=2)
+        assert doc.history.labels()[0] == [*before, "Style test take"]
+        assert sum(len(s.takes) for s in doc.project.all_shots()) == 6
+        doc.project.shot(test.shot_ids[0]).prompt = "night market in rain, a lantern swinging"
+        again = run_style_test(doc, test, service=service, jobs=2)  # a second run: a step of its own
+    assert again.generated == 3
+    assert doc.history.labels()[0] == [*before, "Style test take", "Style test take"]
+    assert doc.undo() == "Style test take"
+    assert sum(len(s.takes) for s in doc.project.all_shots()) == 6
+    assert doc.undo() == "Style test take"
+    assert sum(len(s.takes) for s in doc.project.all_shots()) == 0
+
+
 def test_a_repeat_is_served_from_the_cache_and_an_edit_regenerates_only_that_shot(styled):
     doc, test = styled
     with GenerationService(doc.paths.root) as service:
