@@ -367,7 +367,9 @@ def _conform(project: Project, paths: BundlePaths, shot: Shot, target: Path, tot
              rate: Fraction) -> None:
     """``total`` frames at ``rate``: ``head`` copies of the first frame, the take, then its last
     frame held (a take shorter than the shot holds, or is slowed to fit with the project's
-    "slow" conform mode, as in the animatic), tagged BT.709 (matrix, primaries and transfer:
+    "slow" conform mode, as in the animatic), tagged BT.709. At a pull-down rate (24 ↔ 23.976)
+    the take's frames are kept one for one, as the animatic plays them (``setpts`` renumbers
+    them at ``rate``); resampling them by time would drop a frame every 1001 (matrix, primaries and transfer:
     ``setparams`` in the graph, because the output flags alone tag only the matrix)."""
     media, still = selected_media(paths, shot)
     w, h = project.width, project.height
@@ -386,13 +388,16 @@ def _conform(project: Project, paths: BundlePaths, shot: Shot, target: Path, tot
             vf = scale
         else:
             inputs = ["-i", str(media)]
+            pulldown = FrameMap(project.fps, rate).pulldown
             stretch = ""
             if project.render.conform == ConformMode.SLOW:  # as the animatic: slow the take to fit
                 info = probe(media)
-                shot_seconds = (total - 2 * head) / float(rate)
+                shot_seconds = (total - 2 * head) / (project.fps if pulldown else float(rate))
                 if info.duration and info.duration < shot_seconds:
                     stretch = f"setpts=PTS*{shot_seconds / info.duration:.6f},"
-            vf = (f"{stretch}{scale},fps={rate_text},"
+            # pull-down: frames at the timebase, then renumbered at the real rate (one for one)
+            retime = f"fps={project.fps},setpts=N/({rate_text})/TB" if pulldown else f"fps={rate_text}"
+            vf = (f"{stretch}{scale},{retime},"
                   f"tpad=start={head}:start_mode=clone:stop=-1:stop_mode=clone")
         partial = Path(tmp) / target.name
         run_ffmpeg(["-y", *inputs, "-vf", vf, "-frames:v", str(total), "-r", rate_text, "-an",

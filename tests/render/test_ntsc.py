@@ -159,3 +159,38 @@ def test_fcpxml_refuses_ntsc_with_a_clear_error(doc, tmp_path) -> None:
     with pytest.raises(InterchangeError, match=r"fcpxml is written at .* cannot carry 23\.976 exactly"):
         export_interchange(doc.project, doc.paths.root, tmp_path / "x.fcpxml", "fcpxml", InterchangeOptions(media=False))
     assert not (tmp_path / "x.fcpxml").exists()
+
+
+def test_interchange_media_keeps_every_frame_of_the_take_at_23976(tmp_path) -> None:
+    """A take generated at the timebase (24) goes into the edit's media frame for frame at
+    24000/1001, as the animatic plays it: resampled by time, frame ~500 of 600 would be dropped."""
+    import subprocess
+
+    from storyboard_app.media.ffmpeg import run_ffmpeg
+    from storyboard_app.render.interchange import InterchangeOptions
+
+    frames, handles = 600, 4
+    bundle = tmp_path / "ramp.sbproj"
+    take = bundle / "media" / "takes" / "ramp.mp4"
+    take.parent.mkdir(parents=True)
+    # each frame's luma says its number (32 + 4 x (n mod 48)): a dropped or doubled frame shows
+    run_ffmpeg(["-y", "-f", "lavfi", "-i", f"color=c=black:s={W}x{H}:r=24", "-vf", "geq=lum='32+mod(N,48)*4':cb=128:cr=128",
+                "-frames:v", str(frames), "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-pix_fmt", "yuv420p",
+                str(take)])
+    shot = Shot(id="s1", number="1", duration=frames, selected_take_id="t1",
+                takes=[Take(id="t1", generator_id="test", status=TakeStatus.DONE, media_path="media/takes/ramp.mp4")])
+    project = Project(title="Ramp", fps=24, ntsc=True, width=W, height=H, sequences=[Sequence("q", "All", [shot])])
+    Document(project, bundle).save()
+    out = tmp_path / "ramp.otio"
+    export_interchange(project, bundle, out, "otio", InterchangeOptions(handles=handles, voice=False))
+    media = tmp_path / "ramp_media" / "shot_1.mp4"
+    tb, pts, durations = _packets(media)
+    assert len(pts) == frames + 2 * handles and {d * tb for d in durations} == {1 / RATE}
+    raw = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", str(media), "-f", "rawvideo",
+                          "-pix_fmt", "yuv420p", "-"], capture_output=True, check=True).stdout
+    luma = np.frombuffer(raw, np.uint8).reshape(-1, H * W * 3 // 2)[:, (H // 2) * W + W // 2].astype(int)
+    assert len(luma) == frames + 2 * handles
+    got = np.round((luma - 32) / 4).astype(int)
+    want = np.r_[[0] * handles, np.arange(frames) % 48, [(frames - 1) % 48] * handles]  # handles: held
+    wrong = np.flatnonzero(got != want)
+    assert not len(wrong), (wrong[:5], got[wrong[:5]], want[wrong[:5]])
