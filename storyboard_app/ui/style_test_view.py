@@ -231,12 +231,12 @@ class StyleTestDialog(QDialog):
         if todo and (caps.remote or caps.needs_gpu):  # time or money: ask before it starts
             answer = self.window_.ask(
                 "Start the style test?",
-                f"{n_shots} shots x {n_styles} styles: {todo} clips to make, about {seconds / 60:.0f} min, "
+                f"{n_shots} shots x {n_styles} styles: {todo} clips to make, {_about(seconds)}, "
                 f"cost {cost}.", QMessageBox.Ok | QMessageBox.Cancel)
             if answer != QMessageBox.Ok:
                 self.status.setText("Style test not started")
                 return 0
-        self.status.setText(f"{n_shots} shots x {n_styles} styles: {todo} to make, about {seconds:.0f} s, "
+        self.status.setText(f"{n_shots} shots x {n_styles} styles: {todo} to make, {_about(seconds)}, "
                             f"cost {cost}")
         self._pending = sum(len(planned) for planned in plans.values())  # outcomes still to handle here
         self._runs += 1
@@ -396,6 +396,15 @@ class StyleTestDialog(QDialog):
     def done(self, result: int) -> None:  # closing: batches keep running on the service
         self.session.changed.disconnect(self._project_changed)
         super().done(result)
+
+
+def _about(seconds: float) -> str:
+    """"about 40 s", "about 12 min", "about 2.5 h": an estimate, said as one."""
+    if seconds < 90:
+        return f"about {seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"about {seconds / 60:.0f} min"
+    return f"about {seconds / 3600:.1f} h"
 
 
 def open_style_test(window) -> StyleTestDialog:  # noqa: ANN001 - MainWindow

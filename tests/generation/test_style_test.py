@@ -128,3 +128,15 @@ def test_favourites_and_estimate(styled):
     assert (shots, styles, cost) == (2, 3, "0 (local)") and 0 < seconds < 60
     with pytest.raises(KeyError, match="no style preset 'nope'"):
         resolve_styles(doc.project, ["nope"])
+
+
+def test_estimate_of_a_remote_batch_says_its_cost_is_unknown(styled):
+    """18.5: shots x styles, time and cost before a remote batch; no adapter reports a price."""
+    from storyboard_app.generation.registry import register_generator, unregister_generator
+
+    doc, test = styled
+    register_generator("fakeremote", "fake_generators:FakeRemoteGenerator")
+    try:
+        assert estimate(doc.project, test, "fakeremote") == (2, 3, 60.0, "unknown")
+    finally:
+        unregister_generator("fakeremote")

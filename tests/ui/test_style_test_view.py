@@ -80,6 +80,9 @@ def test_a_gpu_style_test_asks_with_shots_styles_time_and_cost_before_it_starts(
         dialog.set_styles(["preset_noir", "st"])
         answers.queue.append(QMessageBox.Cancel)
         assert dialog.run_test() == 0 and answers.asked == ["Start the style test?"]
+        # shots x styles, the clips to make, the time and the cost (a local GPU: no money)
+        assert answers.texts[0].startswith("2 shots x 2 styles: 4 clips to make, about 2 min")
+        assert answers.texts[0].endswith("cost 0 (local).")
         assert not dialog.handles and "not started" in dialog.status.text()
         dialog.close()
     finally:
