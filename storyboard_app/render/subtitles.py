@@ -4,7 +4,7 @@ The times are the voiceover's own placement: ``VoiceService.plan`` gives each li
 length in its shot (``voice/timing.py``), and ``to_export_frames`` maps project frames to the
 output rate exactly as the animatic export does, so a subtitle appears on the frame its line
 starts and leaves on the frame it ends. Frames become clock times at the real rate (exact
-fractions: at 23.976 frame 14385 is 00:09:59.975, not 00:09:59.375), so the subtitles agree with
+fractions: at 23.976 frame 14385 is 00:09:59.974, not 00:09:59.375), so the subtitles agree with
 the voiceover in the MP4 over any length. ``slate_frames`` shifts every cue when the subtitles go
 with an MP4 that opens on a title slate (the default ``render``).
 
