@@ -91,7 +91,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         if output.suffix.lower() != suffix:
             raise CliError(f"{output}: a {fmt} export must end in {suffix}", EXIT_USAGE)
         try:
-            rate = parse_rate(args.rate, project.fps)
+            rate = parse_rate(args.rate, project.frame_rate)
         except InterchangeError as exc:
             raise CliError(f"--{exc}", EXIT_USAGE) from None  # "rate: ..." → "--rate: ..."
         if args.handles < 0:
@@ -112,7 +112,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
         if output.suffix.lower() != f".{fmt}":
             raise CliError(f"{output}: a {fmt} export must end in .{fmt}", EXIT_USAGE)
-        slate = 0 if args.no_slate else int(round(args.slate_seconds * project.fps))
+        slate = 0 if args.no_slate else int(round(args.slate_seconds * project.frame_rate))
         path, count = export_subtitles(project, bundle, output, fmt, slate_frames=slate)
         console.print(f"wrote {path} — {count} subtitles", soft_wrap=True)
     elif fmt == "stills":

@@ -25,7 +25,7 @@ def cmd_import_cut(args: argparse.Namespace) -> int:
     document = open_document(args.project)
     project = document.project
     try:
-        rate = parse_rate(args.rate, project.fps) if args.rate else None
+        rate = parse_rate(args.rate, project.frame_rate) if args.rate else None
         clips = read_cut(args.edit, project, rate)
     except InterchangeError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None

@@ -19,7 +19,7 @@ from ..model import (
     new_id,
 )
 from ..model.bundle import load_project
-from ..model.timecode import plural
+from ..model.timecode import parse_frame_rate, plural
 from ..model.validation import semantic_problems
 from .common import EXIT_OK, EXIT_USAGE, CliError, console, console_err
 
@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("new", help="create an empty project bundle")
     p.add_argument("project", help="NAME or NAME.sbproj")
     p.add_argument("--title", help="project title (default: the bundle name)")
-    p.add_argument("--fps", type=int, default=24)
+    p.add_argument("--fps", default="24",
+                   help="frame rate: 24, 25, 30, 50, 60, ... or NTSC 23.976, 29.97, 59.94 (default 24)")
     p.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT (default 1280x720)")
     p.set_defaults(func=cmd_new)
 
@@ -59,8 +60,12 @@ def cmd_new(args: argparse.Namespace) -> int:
     if root.exists() and any(root.iterdir()):
         raise CliError(f"{root} already exists and is not empty", EXIT_USAGE)
     width, height = parse_size(args.size)
+    try:
+        fps, ntsc = parse_frame_rate(args.fps)
+    except ValueError as exc:
+        raise CliError(f"--fps: {exc}", EXIT_USAGE) from None
     title = args.title or root.stem
-    project = Project(title=title, fps=args.fps, width=width, height=height)
+    project = Project(title=title, fps=fps, ntsc=ntsc, width=width, height=height)
     project.sequences.append(Sequence(id=new_id("seq"), name="Scene 1"))
     problems = semantic_problems(project, str(root / "project.json"))
     if problems:
@@ -76,7 +81,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     project = load_project(root)
     fps = project.fps
     console.print(
-        f"[bold]{escape(project.title)}[/]  {project.width}x{project.height} @ {fps} fps  "
+        f"[bold]{escape(project.title)}[/]  {project.width}x{project.height} @ {project.rate_label} fps  "
         f"generator: {project.generator}  total {format_duration(project.total_frames, fps)} "
         f"({project.total_frames} frames)",
         soft_wrap=True,

@@ -67,6 +67,9 @@ class ShotRequest:
     seed: int
     width: int
     height: int
+    #: the project's integer timebase (24 for a 23.976 project): generators and their presets
+    #: count whole frames per second, and the exporter plays the clip frame for frame at the
+    #: project's real rate (pull-down), so NTSC never changes a clip or its cache key
     fps: int
     frames: int
     camera_move: str
@@ -91,6 +94,7 @@ class ShotRequest:
 
     @property
     def seconds(self) -> float:
+        """Length at the timebase (what the generator renders), not the NTSC playback length."""
         return self.frames / self.fps
 
     def to_dict(self) -> dict[str, Any]:

@@ -77,12 +77,17 @@ class PlannedJob:
     #: this job only follows a paid remote job accepted for an earlier version of the shot (it
     #: was edited since): its take is kept, marked ``outdated``, never selected or cached
     outdated: bool = False
+    #: what distinguishes jobs for the same shot in one batch (a style test's style id): the
+    #: batch keeps one outcome per ``key``, and events and outcomes carry the tag back
+    tag: str = ""
 
     @property
     def key(self) -> str:
-        """Unique within a batch: the shot id, or for an outdated follow-up also its take's id
-        (a shot can have its new request and an earlier paid job in one batch)."""
-        return f"{self.shot_id}@{self.pending_take_id}" if self.outdated else self.shot_id
+        """Unique within a batch: the shot id, plus the tag when there is one (a style test runs
+        a shot once per style), plus the take's id for an outdated follow-up (a shot can have its
+        new request and an earlier paid job in one batch)."""
+        key = f"{self.shot_id}@{self.tag}" if self.tag else self.shot_id
+        return f"{key}@{self.pending_take_id}" if self.outdated else key
 
 
 def plan_generation(
@@ -199,8 +204,9 @@ class BatchEvent:
     #: service accepted the shot's job: record that take and save, so a crash can resume the job
     remote_job: dict[str, Any] | None = None
     #: the planned job's ``PlannedJob.key`` ("" = ``shot_id``): an outdated follow-up's events
-    #: are told apart from the shot's own job by it
+    #: and a style test's per-style jobs are told apart from the shot's own job by it
     key: str = ""
+    tag: str = ""  # the planned job's tag (a style test's style id)
 
     @property
     def job_key(self) -> str:
@@ -215,6 +221,7 @@ class ShotOutcome:
     take: Take | None = None
     error: str = ""
     setup_error: bool = False
+    tag: str = ""
 
 
 class BatchHandle:
@@ -227,11 +234,11 @@ class BatchHandle:
 
     def __init__(self, planned: list[PlannedJob]):
         self.planned = planned
-        self.outcomes: dict[str, ShotOutcome] = {}
+        self.outcomes: dict[str, ShotOutcome] = {}  # by PlannedJob.key (the shot id when untagged)
         self.error: str = ""
         self._done = threading.Event()
         self._executor: Executor | None = None
-        self._job_ids: dict[str, str] = {}  # shot id -> job id
+        self._job_ids: dict[str, str] = {}  # PlannedJob.key -> job id
         self._cancelled = False
 
     def cancel(self) -> None:
@@ -241,7 +248,8 @@ class BatchHandle:
                 self._executor.cancel(job_id)
 
     def cancel_shot(self, shot_id: str) -> None:
-        """Cancel the shot's job and any outdated follow-up of the same shot."""
+        """Cancel the shot's jobs in this batch: all of its tags (every style of a style test) and
+        any outdated follow-up of the same shot."""
         if self._executor is None:
             return
         for item in self.planned:
@@ -409,7 +417,7 @@ class GenerationService:
             self._conclude(handle, emit, item, "failed", error=error)
         except BaseException:  # noqa: BLE001 - the outcome is still recorded below
             handle.outcomes.setdefault(item.key, ShotOutcome(item.shot_id, item.shot_number, "failed",
-                                                                 None, error))
+                                                                 None, error, tag=item.tag))
 
     def _run_batch(self, handle: BatchHandle, planned: list[PlannedJob], emit: Callable[[BatchEvent], None],
                    jobs: int | None, events: queue.Queue[JobEvent], outputs: dict[str, Path],
@@ -471,7 +479,7 @@ class GenerationService:
                 if why is not None:  # never store what the project would refuse (a secret...)
                     emit(BatchEvent(item.shot_id, item.shot_number, event.state, event.fraction,
                                     f"the remote job cannot be recorded ({why}); it will not be resumed after a crash",
-                                    key=item.key))
+                                    key=item.key, tag=item.tag))
                     continue
                 if remote_job:  # accepted by the service: record it now, so a crash can resume it
                     before = pending.get(item.key)
@@ -479,10 +487,11 @@ class GenerationService:
                                       remote_job=dict(remote_job))
                     pending[item.key] = take
                     emit(BatchEvent(item.shot_id, item.shot_number, event.state, event.fraction,
-                                    "accepted by the service", take=take, remote_job=dict(remote_job), key=item.key))
+                                    "accepted by the service", take=take, remote_job=dict(remote_job), key=item.key,
+                                    tag=item.tag))
                     continue
                 emit(BatchEvent(item.shot_id, item.shot_number, event.state, event.fraction, event.message,
-                                key=item.key))
+                                key=item.key, tag=item.tag))
                 continue
             remaining.discard(event.job_id)
             ended.add(event.job_id)
@@ -531,13 +540,13 @@ class GenerationService:
         state = {"generated": JobState.DONE, "cached": JobState.DONE, "up_to_date": JobState.DONE,
                  "failed": JobState.FAILED, "cancelled": JobState.CANCELLED}[outcome]
         handle.outcomes[item.key] = ShotOutcome(item.shot_id, item.shot_number, outcome, take, error,
-                                                    setup_error)
+                                                    setup_error, item.tag)
         message = {"generated": f"generated in {seconds:.1f} s" + (
                        "; made for an earlier version of the shot: kept (it was paid for), not selected"
                        if item.outdated else ""), "cached": "from cache",
                    "up_to_date": "up to date", "failed": error, "cancelled": "cancelled"}[outcome]
         emit(BatchEvent(item.shot_id, item.shot_number, state, 1.0 if state == JobState.DONE else 0.0,
-                        message, error, outcome, take, setup_error, key=item.key))
+                        message, error, outcome, take, setup_error, key=item.key, tag=item.tag))
 
     @staticmethod
     def _take(item: PlannedJob, take_id: str, media: str | None, status: TakeStatus, error: str = "",

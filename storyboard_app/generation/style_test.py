@@ -10,26 +10,29 @@ same thing as for any take. Consequences worth knowing:
 * after a prompt edit only that shot's cells have a new hash, so only they are generated;
 * once a style is adopted, the project's own generation finds those takes up to date.
 
-One *batch per style* is started on one ``GenerationService``: all of them queue into the
-service's shared executor at once (so ``--jobs`` bounds the whole run), and the service's
-per-shot bookkeeping stays one outcome per shot per batch. New takes are tagged with their
-style and recorded without being selected (``InsertTake`` only).
+The whole test is ONE batch on one ``GenerationService`` (``style_test_batch``): every shot x
+style is a ``PlannedJob`` tagged with its style id, so the job runner sees and schedules all the
+cells together (``--jobs`` bounds the whole run, a cluster executor can fan it out, one cancel
+stops it), and the service keeps one outcome per cell (``PlannedJob.key``); its events carry the
+style back as ``BatchEvent.tag``. New takes are tagged with their style and recorded without
+being selected (``InsertTake`` only).
 """
 
 from __future__ import annotations
 
+import math
 import queue
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..model import Document, Project, Shot, StyleTest, Take, TakeStatus
+from ..model import Document, Project, Shot, StyleTest, Take, TakeStatus, new_id
 from ..model.commands import InsertTake
 from ..model.style_presets import find_preset
 from ..model.style_tests import add_styles
 from .registry import DEFAULT_GENERATOR, generator_spec, load_generator_class
-from .service import BatchEvent, BatchHandle, GenerationService, PlannedJob, plan_generation
+from .service import BatchEvent, GenerationService, PlannedJob, plan_generation
 
 
 @dataclass(frozen=True)
@@ -75,13 +78,25 @@ def styles_of(project: Project, test: StyleTest) -> list[str]:
 
 def plan_style_test(project: Project, bundle_root: Path | str, test: StyleTest, generator_id: str | None = None,
                     service: GenerationService | None = None) -> dict[str, list[PlannedJob]]:
-    """Per style id, the plan for every shot of the test in that style."""
+    """Per style id, the plan for every shot of the test in that style (each job tagged with
+    its style id)."""
     plans = {}
     for style_id in styles_of(project, test):
         shots = [replace(shot, style_id=style_id) for shot in shots_of(project, test)]
-        plans[style_id] = (service.plan(project, shots, generator_id) if service is not None
-                           else plan_generation(project, bundle_root, shots, generator_id))
+        planned = (service.plan(project, shots, generator_id) if service is not None
+                   else plan_generation(project, bundle_root, shots, generator_id))
+        plans[style_id] = [replace(item, tag=style_id) for item in planned]
     return plans
+
+
+def style_test_batch(plans: dict[str, list[PlannedJob]]) -> list[PlannedJob]:
+    """The cells of ``plans`` as one batch, shot by shot (row by row of the grid, so the first
+    rows fill first)."""
+    rows: dict[str, list[PlannedJob]] = {}
+    for planned in plans.values():
+        for item in planned:
+            rows.setdefault(item.shot_id, []).append(item)
+    return [item for row in rows.values() for item in row]
 
 
 def cell_takes(project: Project, bundle_root: Path | str, test: StyleTest,
@@ -129,7 +144,7 @@ def estimate(project: Project, test: StyleTest, generator_id: str | None = None)
     generator_id = generator_id or project.generator or DEFAULT_GENERATOR
     caps = load_generator_class(generator_spec(generator_id)).capabilities
     shots, styles = shots_of(project, test), styles_of(project, test)
-    clip_seconds = sum(s.duration / project.fps for s in shots)
+    clip_seconds = float(sum(s.duration for s in shots) / project.frame_rate)
     if generator_id == "sketch":
         per_style = clip_seconds / 15 + 0.25 * len(shots)
     else:
@@ -147,52 +162,45 @@ def run_style_test(
     on_event: Callable[[str, BatchEvent], None] | None = None,
 ) -> StyleTestReport:
     """Generate every missing cell of ``test`` and record the new takes on ``document`` (tagged,
-    not selected) on the calling thread. Blocking; the GUI calls it from a worker and applies
-    nothing itself (see ``record_cell``)."""
+    not selected) on the calling thread, as ONE undo step ("Style test take", as the GUI's view
+    records a run). Blocking; the CLI calls it (the GUI records on its own thread, see
+    ``cell_command``)."""
     started = time.monotonic()
+    merge_key = f"style-test:{test.name}:{new_id('run')}"  # this run's takes fold into one step
     project = document.project
     plans = plan_style_test(project, document.paths.root, test, generator_id, service)
-    events: queue.Queue[tuple[str, BatchEvent]] = queue.Queue()
-    handles: dict[str, BatchHandle] = {}
-    try:
-        for style_id, planned in plans.items():
-            handles[style_id] = service.start(planned, lambda e, sid=style_id: events.put((sid, e)), jobs=jobs)
-    except BaseException:
-        for handle in handles.values():
-            handle.cancel()
-        raise
+    events: queue.Queue[BatchEvent] = queue.Queue()
+    handle = service.start(style_test_batch(plans), events.put, jobs=jobs)  # one batch: every cell
     report = StyleTestReport()
     seen: set[tuple[str, str]] = set()
     try:
-        while not all(h.finished for h in handles.values()) or not events.empty():
+        while not handle.finished or not events.empty():
             try:
-                style_id, event = events.get(timeout=0.1)
+                event = events.get(timeout=0.1)
             except queue.Empty:
                 continue
             if on_event is not None:
-                on_event(style_id, event)
-            if event.outcome is not None and (event.shot_id, style_id) not in seen:
-                seen.add((event.shot_id, style_id))
-                _count(report, document, style_id, event.shot_number, event.outcome, event.take, event.error,
-                       event.shot_id)
+                on_event(event.tag, event)
+            if event.outcome is not None and (event.shot_id, event.tag) not in seen:
+                seen.add((event.shot_id, event.tag))
+                _count(report, document, event.tag, event.shot_number, event.outcome, event.take, event.error,
+                       event.shot_id, merge_key)
     except KeyboardInterrupt:
-        for handle in handles.values():
-            handle.cancel()
+        handle.cancel()
         raise
-    for style_id, handle in handles.items():  # outcomes whose events were lost: still counted
-        for outcome in handle.results:
-            if (outcome.shot_id, style_id) not in seen:
-                seen.add((outcome.shot_id, style_id))
-                _count(report, document, style_id, outcome.shot_number, outcome.outcome, outcome.take,
-                       outcome.error, outcome.shot_id)
+    for outcome in handle.results:  # outcomes whose events were lost: still counted
+        if (outcome.shot_id, outcome.tag) not in seen:
+            seen.add((outcome.shot_id, outcome.tag))
+            _count(report, document, outcome.tag, outcome.shot_number, outcome.outcome, outcome.take,
+                   outcome.error, outcome.shot_id, merge_key)
     report.seconds = time.monotonic() - started
     return report
 
 
 def _count(report: StyleTestReport, document: Document, style_id: str, number: str, outcome: str,
-           take: Take | None, error: str, shot_id: str) -> None:
+           take: Take | None, error: str, shot_id: str, merge_key: str | None = None) -> None:
     if take is not None and take.status == TakeStatus.DONE:
-        record_cell(document, shot_id, style_id, take)
+        record_cell(document, shot_id, style_id, take, merge_key)
     match outcome:
         case "generated":
             report.generated += 1
@@ -214,7 +222,9 @@ def cell_command(project: Project, shot_id: str, style_id: str, take: Take) -> I
     return InsertTake(shot_id, len(shot.takes), replace(take, style_id=style_id), "Style test take")
 
 
-def record_cell(document: Document, shot_id: str, style_id: str, take: Take) -> None:
+def record_cell(document: Document, shot_id: str, style_id: str, take: Take, merge_key: str | None = None) -> None:
+    """Record one cell's take; takes applied with the same ``merge_key`` fold into one undo step
+    however long the run takes (``window=inf``, as a generation batch does)."""
     command = cell_command(document.project, shot_id, style_id, take)
     if command is not None:
-        document.apply(command)
+        document.apply(command, merge_key=merge_key, window=math.inf if merge_key else None)

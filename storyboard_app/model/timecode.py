@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
+from fractions import Fraction
 
 
 class TimeFormat(StrEnum):
@@ -128,3 +129,46 @@ def format_position(frame: int, fps: int, mode: TimeFormat | str = TimeFormat.TI
 def plural(count: int, noun: str, many: str | None = None) -> str:
     """``1 shot``, ``2 shots``, ``0 shots``: counts in labels read as English."""
     return f"{count} {noun if count == 1 else (many or noun + 's')}"
+
+
+# --------------------------------------------------------------------------- frame rates
+#: timebases that have an NTSC form (x 1000/1001): 23.976, 29.97 and 59.94. Timecode at an NTSC
+#: rate is non-drop (it counts frames at the integer timebase); drop-frame is not supported.
+NTSC_TIMEBASES = (24, 30, 60)
+#: the rates the project settings offer, as (label, timebase, ntsc)
+COMMON_RATES = (("23.976", 24, True), ("24", 24, False), ("25", 25, False), ("29.97", 30, True),
+                ("30", 30, False), ("50", 50, False), ("59.94", 60, True), ("60", 60, False))
+
+
+def frame_rate(fps: int, ntsc: bool = False) -> Fraction:
+    """The real rate of a timebase: 24 → 24, 24 NTSC → 24000/1001 (exact, never 23.976 as a float)."""
+    return Fraction(fps * 1000, 1001) if ntsc else Fraction(fps)
+
+
+def rate_label(fps: int, ntsc: bool = False) -> str:
+    """"23.976", "29.97", "59.94", "24": how editors write the rate."""
+    return format_rate(frame_rate(fps, ntsc))
+
+
+def format_rate(rate: Fraction | int) -> str:
+    """24 → "24", 24000/1001 → "23.976", 30000/1001 → "29.97"."""
+    rate = Fraction(rate)
+    if rate.denominator == 1:
+        return str(rate.numerator)
+    return f"{float(rate):.3f}".rstrip("0").rstrip(".")
+
+
+def parse_frame_rate(text: str) -> tuple[int, bool]:
+    """(timebase, ntsc) for "24", "23.976", "23.98", "29.97", "59.94", "24000/1001"; ValueError
+    (saying what is accepted) otherwise. Only 24, 30 and 60 have NTSC forms."""
+    key = str(text).strip()
+    try:
+        rate = Fraction(key)
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f"{text!r} is not a frame rate (e.g. 24, 25, 23.976, 29.97)") from None
+    if rate.denominator == 1:
+        return int(rate), False  # the range (1..240) is the project validation's to say
+    for fps in NTSC_TIMEBASES:
+        if abs(float(rate) - float(frame_rate(fps, True))) < 0.006:
+            return fps, True
+    raise ValueError(f"{text!r}: a frame rate is a whole number or 23.976, 29.97 or 59.94")

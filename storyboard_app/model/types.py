@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from enum import StrEnum
+from fractions import Fraction
 from typing import Any
 
 from pydantic import ConfigDict
@@ -243,6 +244,8 @@ class StyleTest:
 class Project:
     __pydantic_config__ = STRICT
     title: str = "Untitled"
+    #: the timebase: frames per second as frame counts and (non-drop) timecode count them; the
+    #: real rate is ``frame_rate`` (see ``ntsc``)
     fps: int = 24
     width: int = 1280
     height: int = 720
@@ -261,6 +264,10 @@ class Project:
     narrator_voice: VoiceSettings = field(default_factory=VoiceSettings)
     #: named style tests (schema 3)
     style_tests: list[StyleTest] = field(default_factory=list)
+    #: NTSC: the picture really plays at fps x 1000/1001 (24 → 23.976, 30 → 29.97, 60 → 59.94);
+    #: frame counts stay whole frames at ``fps``, every conversion to seconds uses ``frame_rate``
+    #: (schema 4; appended so older files keep their key order)
+    ntsc: bool = False
 
     # --- lookups (linear scans: projects hold hundreds of shots, not millions) ---
     def all_shots(self) -> list[Shot]:
@@ -319,6 +326,18 @@ class Project:
     @property
     def total_frames(self) -> int:
         return sum(shot.duration for shot in self.all_shots())
+
+    @property
+    def frame_rate(self) -> Fraction:
+        """The real playback rate, exact: 24000/1001 for a 23.976 project. Use it wherever frames
+        become seconds (encode rate, audio placement, subtitles, players); ``fps`` wherever frames
+        are counted."""
+        return _timecode.frame_rate(self.fps, self.ntsc)
+
+    @property
+    def rate_label(self) -> str:
+        """"23.976", "25": the rate as editors write it."""
+        return _timecode.rate_label(self.fps, self.ntsc)
 
 
 def frames_to_timecode(frames: int, fps: int) -> str:

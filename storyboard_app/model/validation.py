@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from .timecode import NTSC_TIMEBASES
 from .types import Project, TransitionKind
 
 _PROJECT_ADAPTER = TypeAdapter(Project)
@@ -197,6 +198,8 @@ def semantic_problems(project: Project, file: str, bundle: Path | None = None) -
 
     if not 1 <= project.fps <= 240:
         add("$.fps", f"fps must be between 1 and 240 (got {project.fps})")
+    if project.ntsc and project.fps not in NTSC_TIMEBASES:
+        add("$.ntsc", f"ntsc (x1000/1001) needs fps 24, 30 or 60 (got {project.fps})")
     for name in ("width", "height"):
         value = getattr(project, name)
         if not 16 <= value <= 8192 or value % 2:

@@ -233,7 +233,7 @@ def _title_page(pdf: _DeckPDF, project: Project, bundle: Path | str, options: De
     facts = [options.date or _dt.date.today().isoformat()]
     if options.version:
         facts.append(f"Version {options.version}")
-    facts.append(f"{plural(len(shots), 'shot')} · {format_duration(project.total_frames, project.fps)} at {project.fps} fps")
+    facts.append(f"{plural(len(shots), 'shot')} · {format_duration(project.total_frames, project.fps)} at {project.rate_label} fps")
     pdf.multi_cell(width, 6, "   ·   ".join(facts), align="C", new_x="LMARGIN", new_y="NEXT")
     paths = BundlePaths(bundle)
     key = next((s for s in shots if selected_media(paths, s)[0] is not None), None)

@@ -30,6 +30,7 @@ import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,7 @@ from ..files import atomic_output
 from ..media.camera import animate_still
 from ..media.ffmpeg import BT709_OUTPUT, BT709_TAG, Cancelled, FFmpegError
 from ..model import ConformMode, Project
+from ..model.timecode import format_rate
 from .audio import PlacedAudio, mix_soundtrack
 from .burnins import (
     Block,
@@ -121,7 +123,7 @@ class FrameComposer:
         self._black = black_frame(width, height)
         self._slate = None
         if timeline.slate_frames:
-            subtitle = f"{project.width}x{project.height} · {self.fps} fps · {len(timeline.segments)} shot{'' if len(timeline.segments) == 1 else 's'}"
+            subtitle = f"{project.width}x{project.height} · {format_rate(timeline.frame_rate)} fps · {len(timeline.segments)} shot{'' if len(timeline.segments) == 1 else 's'}"
             self._slate = slate_frame(project.title, subtitle, width, height, note=options.slate_note)
         self._timecode = None
         if self.burnins.timecode:
@@ -323,16 +325,17 @@ def _export(project: Project, timeline: Timeline, cues: list[DialogueCue], outpu
 
     width = options.width or project.width
     height = options.height or project.height
-    fps = timeline.fps
+    rate = timeline.frame_rate  # the real rate (24000/1001 for 23.976): frames → seconds
+    fps = float(rate)
     x264_preset, crf, audio_bitrate = PRESETS[options.preset]
     total = timeline.total_frames
-    duration = total / fps
+    duration = timeline.seconds(total)
     tmp = work.path
     report(0.0, "conforming stills")
     still_clips = _animate_stills(timeline, tmp, width, height, cancelled)
     report(0.0, "mixing soundtrack")
     soundtrack = mix_soundtrack(
-        [PlacedAudio(c.audio, (timeline.slate_frames + c.start_frame) / fps) for c in cues if c.audio],
+        [PlacedAudio(c.audio, timeline.seconds(timeline.slate_frames + c.start_frame)) for c in cues if c.audio],
         tmp / "soundtrack.wav", duration,
         music=options.music,
         music_volume_db=options.music_volume_db if options.music_volume_db is not None else project.render.music_volume_db,
@@ -341,16 +344,16 @@ def _export(project: Project, timeline: Timeline, cues: list[DialogueCue], outpu
     composer = FrameComposer(project, timeline, width, height, options, cues, still_clips)
     clip = None
     try:
-        clip = VideoClip(frame_function=lambda t: composer.frame(int(round(t * fps))), duration=(total + 0.5) / fps)
+        clip = VideoClip(frame_function=lambda t: composer.frame(int(round(t * fps))), duration=timeline.seconds(total) + 0.5 / fps)
         clip.size = (width, height)
         logger = _ProgressLogger(total, lambda f, m: report(f, m), cancelled)
         subtitles = None
         if options.soft_subtitles:
             subtitles = tmp / "subtitles.srt"
-            subtitles.write_text(to_srt(subtitle_cues(cues, timeline.slate_frames), fps), encoding="utf-8")
+            subtitles.write_text(to_srt(subtitle_cues(cues, timeline.slate_frames), rate), encoding="utf-8")
         with atomic_output(output) as partial:
             work.claim(partial)
-            writer = Yuv420Writer(partial, width, height, fps, preset=x264_preset, crf=crf, audio=soundtrack,
+            writer = Yuv420Writer(partial, width, height, rate, preset=x264_preset, crf=crf, audio=soundtrack,
                                   audio_bitrate=audio_bitrate, threads=options.threads, target=output,
                                   subtitles=subtitles)
             with writer:
@@ -372,7 +375,7 @@ class Yuv420Writer:
     ``iter_frames`` with its proglog progress.
     """
 
-    def __init__(self, path: Path, width: int, height: int, fps: int, *, preset: str, crf: int,
+    def __init__(self, path: Path, width: int, height: int, fps: int | Fraction, *, preset: str, crf: int,
                  audio: Path | None, audio_bitrate: str, threads: int | None, target: Path | None = None,
                  subtitles: Path | None = None):
         import subprocess
@@ -381,7 +384,7 @@ class Yuv420Writer:
 
         cmd = [ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error",
                "-f", "rawvideo", "-vcodec", "rawvideo", "-s", f"{width}x{height}", "-pix_fmt", "yuv420p",
-               "-r", str(fps), "-an", "-i", "-"]
+               "-r", f"{Fraction(fps).numerator}/{Fraction(fps).denominator}", "-an", "-i", "-"]
         maps = ["-map", "0:v"]
         if audio is not None:
             maps += ["-map", f"{cmd.count('-i')}:a"]

@@ -14,9 +14,11 @@ Resolve import it) and FCPX XML ``.fcpxml`` (``otio-fcpx-xml-adapter``):
 * the temp voiceover is an audio track (one clip per line, ``OUT_media/line_3A_1.wav``) where
   the format carries audio (OTIO, FCP 7 XML, FCPX XML; an EDL holds the picture only).
 
-Time is ``RationalTime`` at the interchange rate, never float seconds. A rate that is not an
-integer (23.976 = 24000/1001, 29.97) is carried as NTSC: a 24 fps project delivered at 23.976
-keeps every frame (pull-down, the usual case); any other rate change maps each cut point to the
+Time is ``RationalTime`` at the interchange rate, never float seconds. The default rate is the
+project's own (``Project.frame_rate``: a 23.976 project is exported at 24000/1001, EDL and FCP 7
+XML with the NTSC flag, FCPX refused with a clear error because its adapter cannot carry it). A
+rate that is not an integer (23.976 = 24000/1001, 29.97) is carried as NTSC: a 24 fps timebase
+delivered at 23.976 or the reverse keeps every frame (pull-down, the usual case); any other rate change maps each cut point to the
 nearest frame of its exact time, so the total never drifts by more than one frame.
 
 Import (``read_cut``): the editor's timeline, read by the same adapters, as a flat list of
@@ -71,10 +73,10 @@ class InterchangeError(ValueError):
     """A file or option that cannot be exported or imported; the message names it."""
 
 
-def parse_rate(text: str | float | Fraction | None, project_fps: int) -> Fraction:
-    """"23.976" → 24000/1001, "24" → 24, None → the project's fps."""
+def parse_rate(text: str | float | Fraction | None, project_rate: int | Fraction) -> Fraction:
+    """"23.976" → 24000/1001, "24" → 24, None → ``project_rate`` (pass ``Project.frame_rate``)."""
     if text is None or text == "":
-        return Fraction(project_fps)
+        return Fraction(project_rate)
     if isinstance(text, Fraction):
         rate = text
     else:
@@ -96,7 +98,7 @@ def parse_rate(text: str | float | Fraction | None, project_fps: int) -> Fractio
 
 @dataclass
 class InterchangeOptions:
-    rate: Fraction | None = None  # None: the project's fps
+    rate: Fraction | None = None  # None: the project's rate (Project.frame_rate, 23.976 exact)
     media: bool = True  # write the conformed media beside the edit
     voice: bool = True  # the temp voiceover as an audio track (needs voiced lines)
     handles: int = 12  # held frames before and after each shot's media (at least any dissolve)
@@ -163,7 +165,7 @@ def build_otio_timeline(project: Project, bundle: Path | str, media_dir: Path,
     """The OTIO timeline of the project (media paths point into ``media_dir``; nothing written)."""
     otio = _otio()
     options = options or InterchangeOptions()
-    rate = options.rate or Fraction(project.fps)
+    rate = options.rate or project.frame_rate
     fmap = FrameMap(project.fps, rate)
     names = stable_shot_names(project)
     handles = _handles(project, fmap, options)
@@ -283,7 +285,7 @@ def export_interchange(project: Project, bundle: Path | str, output: Path | str,
     fmt = fmt or SUFFIX_FORMATS.get(output.suffix.lower())
     if fmt not in FORMATS:
         raise InterchangeError(f"{output}: unknown interchange format {fmt!r} (choose {', '.join(FORMATS)})")
-    rate = options.rate or Fraction(project.fps)
+    rate = options.rate or project.frame_rate
     media_dir = output.with_name(f"{output.stem}_media")
     if voice is None and options.voice and any(line.text.strip() or line.audio
                                                for shot in project.all_shots() for line in shot.dialogue):
@@ -330,7 +332,7 @@ def write_media(project: Project, bundle: Path | str, media_dir: Path, options: 
                 voice: Mapping[str, list[PlacedVoice]] | None = None,
                 progress: InterchangeProgress | None = None) -> list[Path]:
     """Each shot's take conformed to the edit (size, rate, length + handles, BT.709), and the lines."""
-    rate = options.rate or Fraction(project.fps)
+    rate = options.rate or project.frame_rate
     fmap = FrameMap(project.fps, rate)
     paths = BundlePaths(bundle)
     names = stable_shot_names(project)
@@ -365,7 +367,9 @@ def _conform(project: Project, paths: BundlePaths, shot: Shot, target: Path, tot
              rate: Fraction) -> None:
     """``total`` frames at ``rate``: ``head`` copies of the first frame, the take, then its last
     frame held (a take shorter than the shot holds, or is slowed to fit with the project's
-    "slow" conform mode, as in the animatic), tagged BT.709 (matrix, primaries and transfer:
+    "slow" conform mode, as in the animatic), tagged BT.709. At a pull-down rate (24 ↔ 23.976)
+    the take's frames are kept one for one, as the animatic plays them (``setpts`` renumbers
+    them at ``rate``); resampling them by time would drop a frame every 1001 (matrix, primaries and transfer:
     ``setparams`` in the graph, because the output flags alone tag only the matrix)."""
     media, still = selected_media(paths, shot)
     w, h = project.width, project.height
@@ -384,13 +388,16 @@ def _conform(project: Project, paths: BundlePaths, shot: Shot, target: Path, tot
             vf = scale
         else:
             inputs = ["-i", str(media)]
+            pulldown = FrameMap(project.fps, rate).pulldown
             stretch = ""
             if project.render.conform == ConformMode.SLOW:  # as the animatic: slow the take to fit
                 info = probe(media)
-                shot_seconds = (total - 2 * head) / float(rate)
+                shot_seconds = (total - 2 * head) / (project.fps if pulldown else float(rate))
                 if info.duration and info.duration < shot_seconds:
                     stretch = f"setpts=PTS*{shot_seconds / info.duration:.6f},"
-            vf = (f"{stretch}{scale},fps={rate_text},"
+            # pull-down: frames at the timebase, then renumbered at the real rate (one for one)
+            retime = f"fps={project.fps},setpts=N/({rate_text})/TB" if pulldown else f"fps={rate_text}"
+            vf = (f"{stretch}{scale},{retime},"
                   f"tpad=start={head}:start_mode=clone:stop=-1:stop_mode=clone")
         partial = Path(tmp) / target.name
         run_ffmpeg(["-y", *inputs, "-vf", vf, "-frames:v", str(total), "-r", rate_text, "-an",
@@ -418,7 +425,7 @@ def read_cut(path: Path | str, project: Project, rate: Fraction | str | None = N
     if fmt is None:
         raise InterchangeError(f"{path}: not an edit this app reads (.otio, .edl, .xml, .fcpxml)")
     adapter, _ = FORMATS[fmt]
-    kwargs = {"rate": float(parse_rate(rate, project.fps))} if fmt == "edl" else {}
+    kwargs = {"rate": float(parse_rate(rate, project.frame_rate))} if fmt == "edl" else {}
     try:
         timeline = otio.adapters.read_from_file(str(path), adapter_name=adapter, **kwargs)
     except Exception as exc:  # noqa: BLE001 - any adapter failure is this file's problem
@@ -435,10 +442,10 @@ def read_cut(path: Path | str, project: Project, rate: Fraction | str | None = N
     if not clips:
         return []
     if rate is not None:
-        file_rate = parse_rate(rate, project.fps)
+        file_rate = parse_rate(rate, project.frame_rate)
     else:
         file_rate = parse_rate(str(Fraction(clips[0].source_range.duration.rate).limit_denominator(1001)),
-                               project.fps)
+                               project.frame_rate)
     lengths = _centred_lengths(otio, videos[0], file_rate)
     fmap = FrameMap(project.fps, file_rate)
     out: list[CutClip] = []

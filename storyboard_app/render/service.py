@@ -15,7 +15,7 @@ from ..model import Document, Shot
 from .export import ExportOptions, export_mp4
 from .interchange import PlacedVoice
 from .subtitles import place_dialogue
-from .timeline import build_timeline
+from .timeline import build_timeline, output_rate
 
 if TYPE_CHECKING:
     from ..generation.service import GenerationService
@@ -116,7 +116,7 @@ def render_animatic(
     report_stage("voice", 0.0, "synthesizing dialogue")
     voice.synthesize(project, progress=lambda done, total, m: report_stage("voice", done / max(total, 1), m),
                      cancelled=cancelled)
-    fps = options.fps or project.fps
+    fps, rate = output_rate(project, options.fps)  # timebase (frame counts), real rate (seconds)
     plans = {shot.id: voice.plan(project, shot) for shot in project.all_shots()}
     overflowing = [shot for shot in project.all_shots() if _vo_end(plans[shot.id]) > shot.duration]
     if dialogue_overflow == "fit" and overflowing:
@@ -132,7 +132,7 @@ def render_animatic(
         note = "Stand-in voice: " + "; ".join(m.short() for m in missing)
         options = dataclasses.replace(options, slate_note=(options.slate_note + " · " if options.slate_note else "") + note)
 
-    slate = int(round(options.slate_seconds * fps)) if options.burnins.slate else 0
+    slate = int(round(options.slate_seconds * rate)) if options.burnins.slate else 0
     timeline = build_timeline(project, bundle, slate_frames=slate, fps=fps)
     export_mp4(project, timeline, cues, output, options,
                progress=lambda f, m: report_stage("export", f, m), cancelled=cancelled)
@@ -141,7 +141,7 @@ def render_animatic(
         for seg in timeline.segments if seg.media is None
     ]
     return ExportReport(
-        Path(output), timeline.total_frames, timeline.total_frames / fps, generated, cached, failed,
+        Path(output), timeline.total_frames, timeline.seconds(timeline.total_frames), generated, cached, failed,
         len(cues), len(placeholders), placeholders,
         generation_failed=generate and any(seg.shot.id in reasons for seg in timeline.segments
                                            if seg.media is None),

@@ -16,11 +16,12 @@ import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from ..media.ffmpeg import probe, run_ffmpeg
+from ..media.ffmpeg import run_ffmpeg
 from ..model import Document, Project, Sequence, StyleTest, Take
 from .burnins import BurnIns, font
 from .export import ExportOptions
@@ -117,7 +118,7 @@ def write_comparison(document: Document, test: StyleTest, style_ids: list[str],
         labels = Path(work) / "labels.png"
         _label_image(layout, [project.style(s).name for s in style_ids]).save(labels)
         report(len(style_ids) / (len(style_ids) + 1), "tiling")
-        _tile(parts, labels, layout, output)
+        _tile(parts, labels, layout, output, project.frame_rate)
     report(1.0, "done")
     return layout
 
@@ -139,16 +140,15 @@ def _label_image(layout: CompareLayout, names: list[str]) -> Image.Image:
     return image
 
 
-def _tile(parts: list[Path], labels: Path, layout: CompareLayout, output: Path) -> None:
-    info = probe(parts[0])
+def _tile(parts: list[Path], labels: Path, layout: CompareLayout, output: Path, rate: Fraction) -> None:
     inputs: list[str] = []
     for part in parts:
         inputs += ["-i", str(part)]
     streams = [f"[{i}:v]" for i in range(len(parts))]
     filters = []
     if len(parts) == 3:  # a black fourth tile keeps the 2 x 2 grid
-        fps = info.fps or 24
-        filters.append(f"color=c=black:s={layout.tile_w}x{layout.tile_h}:r={fps}[blank]")
+        # at the tiles' exact rate (24000/1001 for a 23.976 project, not probe's rounded 23.98)
+        filters.append(f"color=c=black:s={layout.tile_w}x{layout.tile_h}:r={rate.numerator}/{rate.denominator}[blank]")
         streams.append("[blank]")
     w, h = layout.tile_w, layout.tile_h
     positions = ["0_0", f"{w}_0", f"0_{h}", f"{w}_{h}"][:len(streams)]

@@ -3,7 +3,9 @@
 The times are the voiceover's own placement: ``VoiceService.plan`` gives each line's offset and
 length in its shot (``voice/timing.py``), and ``to_export_frames`` maps project frames to the
 output rate exactly as the animatic export does, so a subtitle appears on the frame its line
-starts and leaves on the frame it ends. ``slate_frames`` shifts every cue when the subtitles go
+starts and leaves on the frame it ends. Frames become clock times at the real rate (exact
+fractions: at 23.976 frame 14385 is 00:09:59.974, not 00:09:59.375), so the subtitles agree with
+the voiceover in the MP4 over any length. ``slate_frames`` shifts every cue when the subtitles go
 with an MP4 that opens on a title slate (the default ``render``).
 
 ``place_dialogue`` is the one place where voiced lines become timed cues: the SRT/WebVTT files,
@@ -15,11 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from ..model import Project
 from .interchange import PlacedVoice, voice_lines
-from .timeline import to_export_frames
+from .timeline import output_rate, to_export_frames
 
 FORMATS = ("srt", "vtt")
 
@@ -58,7 +61,7 @@ def place_dialogue(project: Project, placed: Mapping[str, list[PlacedVoice]], fp
                 if frames <= 0:
                     continue  # the line would start after the cut: it is not heard at all
                 if trim_audio is not None and audio is not None:
-                    audio = trim_audio(audio, frames / project.fps)
+                    audio = trim_audio(audio, float(frames / project.frame_rate))
             start = to_export_frames(offset + line.offset_frames, project.fps, fps)
             length = max(to_export_frames(frames, project.fps, fps), 1)
             cues.append(DialogueCue(start, length, line.speaker, line.text, audio))
@@ -87,15 +90,18 @@ def dialogue_cues(project: Project, placed: Mapping[str, list[PlacedVoice]], fps
     return subtitle_cues(place_dialogue(project, placed, fps), slate_frames)
 
 
-def _clock(frames: int, fps: int, sep: str) -> str:
-    ms = (frames * 1000 + fps // 2) // fps  # exact integer rounding, no float drift
+def _clock(frames: int, rate: int | Fraction, sep: str) -> str:
+    """Frame ``frames`` at the real ``rate`` as a clock time, rounded to the millisecond exactly
+    (rational arithmetic: no float drift over hours, 23.976 included)."""
+    ms = int(Fraction(frames * 1000) / Fraction(rate) + Fraction(1, 2))
     seconds, ms = divmod(ms, 1000)
     minutes, ss = divmod(seconds, 60)
     hh, mm = divmod(minutes, 60)
     return f"{hh:02d}:{mm:02d}:{ss:02d}{sep}{ms:03d}"
 
 
-def to_srt(cues: list[Cue], fps: int) -> str:
+def to_srt(cues: list[Cue], fps: int | Fraction) -> str:
+    """SRT at the real rate ``fps`` (pass ``Project.frame_rate``, not the timebase)."""
     blocks = [
         f"{i}\n{_clock(c.start_frame, fps, ',')} --> {_clock(c.end_frame, fps, ',')}\n"
         f"{c.speaker}: {_one_block(c.text)}\n"
@@ -104,7 +110,8 @@ def to_srt(cues: list[Cue], fps: int) -> str:
     return "\n".join(blocks)
 
 
-def to_vtt(cues: list[Cue], fps: int) -> str:
+def to_vtt(cues: list[Cue], fps: int | Fraction) -> str:
+    """WebVTT at the real rate ``fps`` (pass ``Project.frame_rate``, not the timebase)."""
     blocks = ["WEBVTT\n"]
     for c in cues:
         text = _one_block(c.text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -122,15 +129,17 @@ def _one_block(text: str) -> str:
 def export_subtitles(project: Project, bundle: Path | str, output: Path | str, fmt: str | None = None,
                      *, fps: int | None = None, slate_frames: int = 0,
                      placed: Mapping[str, list[PlacedVoice]] | None = None) -> tuple[Path, int]:
-    """Write SRT or WebVTT (from the suffix by default); returns (path, number of cues)."""
+    """Write SRT or WebVTT (from the suffix by default); returns (path, number of cues).
+
+    ``fps`` None: the project's rate (23.976 stays exact), as ``render`` writes the MP4."""
     output = Path(output)
     fmt = (fmt or output.suffix.lstrip(".")).lower()
     if fmt not in FORMATS:
         raise ValueError(f"{output}: subtitle format {fmt!r} is not one of {', '.join(FORMATS)}")
-    fps = fps or project.fps
+    fps, rate = output_rate(project, fps)
     cues = dialogue_cues(project, placed if placed is not None else voice_lines(project, bundle), fps,
                          slate_frames)
-    text = to_srt(cues, fps) if fmt == "srt" else to_vtt(cues, fps)
+    text = to_srt(cues, rate) if fmt == "srt" else to_vtt(cues, rate)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
     return output, len(cues)

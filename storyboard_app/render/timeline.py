@@ -5,11 +5,18 @@ durations (plus the optional title slate). A dissolve of N frames is centred on 
 N//2 frames before the cut and uses held frames as handles (the outgoing shot's last frame, the
 incoming shot's first frame), so it never changes the length of the cut. A fade from black
 darkens the first N frames of its shot.
+
+Frames are counted at the integer timebase ``fps``; ``rate`` is the real playback rate (24000/1001
+for a 23.976 project), the one every frames-to-seconds conversion uses (encode rate, audio
+placement, subtitle times). Takes are conformed frame for frame at the timebase: a generator
+renders 72 frames for a 72-frame shot and they play at 23.976 (pull-down, as film is
+transferred), so a clip never gains or loses a frame against its cut.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from ..model import Project, Shot, TakeStatus, TransitionKind
@@ -51,6 +58,15 @@ class Timeline:
     segments: tuple[Segment, ...]
     slate_frames: int
     fps: int
+    rate: Fraction | None = None  # the real rate; None: ``fps`` itself
+
+    @property
+    def frame_rate(self) -> Fraction:
+        return self.rate if self.rate is not None else Fraction(self.fps)
+
+    def seconds(self, frames: int) -> float:
+        """Where output frame ``frames`` starts, in seconds at the real rate (exact, then float)."""
+        return float(frames / self.frame_rate)
 
     @property
     def shot_frames(self) -> int:
@@ -63,9 +79,12 @@ class Timeline:
 
 def build_timeline(project: Project, bundle: Path | str, slate_frames: int = 0, fps: int | None = None) -> Timeline:
     """Shots in order; at another ``fps`` than the project's, each cut lands on the nearest output
-    frame of its exact time, so the total length is kept to within one frame."""
+    frame of its exact time, so the total length is kept to within one frame.
+
+    ``fps`` None (or the project's timebase) plays at the project's real rate (23.976 for an NTSC
+    project); another ``fps`` is a whole-number output rate."""
     paths = BundlePaths(bundle)
-    fps = fps or project.fps
+    fps, rate = output_rate(project, fps)
     scale = fps / project.fps
     segments = []
     index = 0
@@ -78,7 +97,15 @@ def build_timeline(project: Project, bundle: Path | str, slate_frames: int = 0, 
             segments.append(Segment(index, shot, seq.name, slate_frames + start, max(end - start, 1), media, still, scale))
             project_frames += shot.duration
             index += 1
-    return Timeline(tuple(segments), slate_frames, fps)
+    return Timeline(tuple(segments), slate_frames, fps, rate)
+
+
+def output_rate(project: Project, fps: int | None = None) -> tuple[int, Fraction]:
+    """(timebase, real rate) of an output: the project's own (23.976 stays 24000/1001) unless
+    another whole ``fps`` is asked for."""
+    if fps is None or fps == project.fps:
+        return project.fps, project.frame_rate
+    return fps, Fraction(fps)
 
 
 def to_export_frames(project_frames: int, project_fps: int, fps: int) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import tempfile
-from fractions import Fraction
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
@@ -265,9 +264,9 @@ class DeliverablesDialog(QDialog):
                     "orientation": self.orientation.currentText(), "logline": self.logline.text().strip(),
                     "version": self.version.text().strip(), "character_pages": self.characters.isChecked(),
                     "jpeg_quality": self.quality.value()},
-            "edit": {"rate": parse_rate(rate, project.fps) if rate else Fraction(project.fps),
+            "edit": {"rate": parse_rate(rate, project.frame_rate) if rate else project.frame_rate,
                      "media": self.media.isChecked(), "voice": self.voice.isChecked()},
-            "slate_frames": int(round(2.0 * project.fps)) if self.slate.isChecked() else 0,
+            "slate_frames": int(round(2.0 * project.frame_rate)) if self.slate.isChecked() else 0,
         }
 
     def _browse(self) -> None:

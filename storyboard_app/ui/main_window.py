@@ -567,7 +567,7 @@ class MainWindow(QMainWindow):
         shots = project.all_shots()
         length = time_display().duration(project.total_frames, project.fps)
         self._status.setText(f"{plural(len(shots), 'shot')} · {length} · "
-                             f"{project.width}x{project.height} @ {project.fps} fps · {project.generator}")
+                             f"{project.width}x{project.height} @ {project.rate_label} fps · {project.generator}")
 
     # --- file actions ---
     def confirm_discard(self) -> bool:

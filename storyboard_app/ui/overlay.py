@@ -75,7 +75,7 @@ def estimated_lines(project: Project, shot: Shot) -> list[EstimatedLine]:
             except KeyError:
                 name = line.speaker
         spoken.append((name, line.text))
-        lengths.append(estimate_line_frames(line.text, project.fps, rate))
+        lengths.append(estimate_line_frames(line.text, project.frame_rate, rate))
     offsets = line_offsets(lengths, project.render.dialogue_lead_frames, project.render.dialogue_gap_frames)
     return [EstimatedLine(name, text, offset, length)
             for (name, text), offset, length in zip(spoken, offsets, lengths, strict=True)]

@@ -316,7 +316,8 @@ def _missing_voice_ids(characters: list[Character]) -> set[str]:
 
 
 class StylesPanel(QWidget):
-    """Built-in presets plus project styles; add a preset to the project, set the project style."""
+    """Built-in presets plus project styles; add a preset to the project, set the project style,
+    and edit a project style field by field (``style_editor.StyleEditor``)."""
 
     def __init__(self, session: ProjectSession, parent: QWidget | None = None):
         super().__init__(parent)
@@ -340,8 +341,24 @@ class StylesPanel(QWidget):
             button.clicked.connect(slot)
             files.addWidget(button)
         layout.addLayout(files)
+        from .style_editor import StyleEditor
+
+        self.editor = StyleEditor(session)
+        layout.addWidget(self.editor)
+        self.list.currentRowChanged.connect(lambda _r: self._show_selected())
         session.changed.connect(lambda _w: self.refresh())
         self.refresh()
+        self._show_selected()
+
+    def _show_selected(self) -> None:
+        """The editor follows the selection; the same project style is only re-read (typing goes on)."""
+        item = self.list.currentItem()
+        editable = item is not None and item.data(Qt.UserRole)[0] == "project"
+        style = self._selected_style()
+        if editable and style is not None and style.id == self.editor.style_id:
+            self.editor.refresh()
+        else:
+            self.editor.show_style(style, editable)
 
     def _selected_style(self):  # noqa: ANN202 - Style | None
         item = self.list.currentItem()
@@ -406,6 +423,8 @@ class StylesPanel(QWidget):
         rows += [(f"    {st.name}   (preset)", ("preset", st.id), st.prompt_suffix)
                  for st in self.presets if st.id not in project_ids]
         if rows == getattr(self, "_rows", None):
+            if hasattr(self, "editor"):
+                self._show_selected()
             return
         self._rows = rows
         current = self.list.currentRow()
@@ -425,6 +444,8 @@ class StylesPanel(QWidget):
                 self.list.setCurrentRow(datas.index(("project", selected[1])))
             else:
                 self.list.setCurrentRow(min(max(current, 0), self.list.count() - 1))
+        if hasattr(self, "editor"):
+            self._show_selected()
 
     def use_selected(self) -> None:
         from ..model.commands import Compound

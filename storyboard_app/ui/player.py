@@ -216,7 +216,8 @@ class Player(QObject):
             self.session.message.emit(f"Can't play: {message}")
 
     def _playhead_ms(self) -> int:
-        return int(self.session.playhead * 1000 / self.session.project.fps)
+        # the animatic plays at the real rate (23.976 for an NTSC project), frames count the timebase
+        return int(self.session.playhead * 1000 / self.session.project.frame_rate)
 
     def _load(self, path: Path, start_ms: int) -> None:
         if not self.has_sound and not self._said_no_sound:
@@ -243,7 +244,7 @@ class Player(QObject):
     def _position(self, ms: int) -> None:
         if self.mode == "sequence" and self.state == "playing":
             self._following = True
-            self.session.set_playhead(int(ms * self.session.project.fps / 1000))
+            self.session.set_playhead(int(ms * self.session.project.frame_rate / 1000))
             self._following = False
 
     def _frame(self, frame) -> None:  # noqa: ANN001
@@ -284,7 +285,7 @@ class Player(QObject):
         if (self._following or self.state == "playing") and not force:
             return
         if self.media is not None and self.state == "paused" and self.mode == "sequence":
-            self.media.setPosition(int(frame * 1000 / self.session.project.fps))
+            self.media.setPosition(int(frame * 1000 / self.session.project.frame_rate))
             return
         located = self._take_at(frame)
         if located is None:

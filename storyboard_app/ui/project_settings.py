@@ -3,6 +3,10 @@ and its settings, and the default voice (narrator lines; new characters start fr
 
 Applied as ONE undoable step ("Project settings"); the model's validation runs on push, so a
 value the loader would refuse (fps 0, an odd size) is refused here with a one-line message.
+
+The frame rate is a combo of the rates editors use (23.976, 24, 25, 29.97, 30, 50, 59.94, 60);
+it is editable, so another whole rate (12 for animation on twos) can be typed. NTSC rates set
+the timebase (24, 30, 60) and ``Project.ntsc``; timecode stays non-drop.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from ..model import Ref, SetField, VoiceSettings
 from ..model.commands import Compound
+from ..model.timecode import COMMON_RATES, parse_frame_rate, rate_label
 from .session import ProjectSession
 
 
@@ -49,9 +54,13 @@ class ProjectSettingsDialog(QDialog):
         self.voice_rate.setRange(0.5, 2.0)
         self.voice_rate.setSingleStep(0.05)
         self.voice_rate.setValue(project.narrator_voice.rate)
-        self.fps = QSpinBox()
-        self.fps.setRange(1, 240)
-        self.fps.setValue(project.fps)
+        self.fps = QComboBox()
+        self.fps.setEditable(True)
+        self.fps.setInsertPolicy(QComboBox.NoInsert)
+        self.fps.addItems([label for label, _fps, _ntsc in COMMON_RATES])
+        self.fps.setCurrentText(rate_label(project.fps, project.ntsc))
+        self.fps.setToolTip("23.976, 29.97 and 59.94 are NTSC rates (x1000/1001, non-drop timecode); "
+                            "any whole rate 1..240 may be typed")
         self.width_box, self.height_box = QSpinBox(), QSpinBox()
         for box, value in ((self.width_box, project.width), (self.height_box, project.height)):
             box.setRange(16, 8192)
@@ -71,7 +80,7 @@ class ProjectSettingsDialog(QDialog):
         form = QFormLayout()
         form.addRow("Title", self.title)
         form.addRow("Notes / logline", self.notes)
-        form.addRow("Frames per second", self.fps)
+        form.addRow("Frame rate (fps)", self.fps)
         form.addRow("Width (px)", self.width_box)
         form.addRow("Height (px)", self.height_box)
         form.addRow("Default generator", self.generator)
@@ -106,12 +115,16 @@ class ProjectSettingsDialog(QDialog):
             all_settings[generator] = settings
         else:
             all_settings.pop(generator, None)
+        try:
+            fps, ntsc = parse_frame_rate(self.fps.currentText())
+        except ValueError as exc:
+            raise ValueError(f"frame rate: {exc}") from None
         engine, voice_id = self.voice.currentData()
         old_voice = project.narrator_voice
         voice = VoiceSettings(engine, voice_id, round(self.voice_rate.value(), 3), old_voice.pitch_semitones,
                               old_voice.volume_db)
         wanted = {"title": self.title.text().strip() or "Untitled", "notes": self.notes.toPlainText().strip(),
-                  "fps": self.fps.value(), "width": self.width_box.value(), "height": self.height_box.value(),
+                  "fps": fps, "ntsc": ntsc, "width": self.width_box.value(), "height": self.height_box.value(),
                   "generator": generator, "generator_settings": all_settings, "narrator_voice": voice}
         parts = [SetField(Ref("project"), name, value) for name, value in wanted.items()
                  if getattr(project, name) != value]

@@ -40,6 +40,7 @@ from ..generation.style_test import (
     plan_style_test,
     resolve_styles,
     shots_of,
+    style_test_batch,
 )
 from ..model import Compound, StyleTest, TakeStatus
 from ..model.style_presets import builtin_styles
@@ -190,7 +191,7 @@ class StyleTestDialog(QDialog):
 
     # --- running ---
     def run_test(self) -> int:
-        """Save the test in the project and start its batches; returns the clips to make."""
+        """Save the test in the project and start its batch; returns the clips to make."""
         session = self.session
         project = session.project
         if session.document.bundle is None:
@@ -230,18 +231,18 @@ class StyleTestDialog(QDialog):
         if todo and (caps.remote or caps.needs_gpu):  # time or money: ask before it starts
             answer = self.window_.ask(
                 "Start the style test?",
-                f"{n_shots} shots x {n_styles} styles: {todo} clips to make, about {seconds / 60:.0f} min, "
+                f"{n_shots} shots x {n_styles} styles: {todo} clips to make, {_about(seconds)}, "
                 f"cost {cost}.", QMessageBox.Ok | QMessageBox.Cancel)
             if answer != QMessageBox.Ok:
                 self.status.setText("Style test not started")
                 return 0
-        self.status.setText(f"{n_shots} shots x {n_styles} styles: {todo} to make, about {seconds:.0f} s, "
+        self.status.setText(f"{n_shots} shots x {n_styles} styles: {todo} to make, {_about(seconds)}, "
                             f"cost {cost}")
         self._pending = sum(len(planned) for planned in plans.values())  # outcomes still to handle here
         self._runs += 1
         self._merge_key = f"style-test:{test.name}:{self._runs}"
-        self.handles = [service.start(planned, lambda e, sid=sid: self._event.emit(sid, e))
-                        for sid, planned in plans.items()]
+        # one batch for every shot x style: the job runner schedules the cells together
+        self.handles = [service.start(style_test_batch(plans), lambda e: self._event.emit(e.tag, e))]
         self.run_button.setEnabled(False)
         return todo
 
@@ -395,6 +396,15 @@ class StyleTestDialog(QDialog):
     def done(self, result: int) -> None:  # closing: batches keep running on the service
         self.session.changed.disconnect(self._project_changed)
         super().done(result)
+
+
+def _about(seconds: float) -> str:
+    """"about 40 s", "about 12 min", "about 2.5 h": an estimate, said as one."""
+    if seconds < 90:
+        return f"about {seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"about {seconds / 60:.0f} min"
+    return f"about {seconds / 3600:.1f} h"
 
 
 def open_style_test(window) -> StyleTestDialog:  # noqa: ANN001 - MainWindow

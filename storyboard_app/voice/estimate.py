@@ -33,9 +33,10 @@ def estimate_line_seconds(text: str, rate: float = 1.0) -> float:
     return (SECONDS_BASE + SECONDS_PER_CHAR * chars + SECONDS_PER_PAUSE * pauses) / max(rate, 0.05)
 
 
-def estimate_line_frames(text: str, fps: int, rate: float = 1.0) -> int:
-    """Whole frames for the line (rounded up, like ``timing.samples_to_frames``)."""
-    return math.ceil(estimate_line_seconds(text, rate) * fps - 1e-9)
+def estimate_line_frames(text: str, fps: float, rate: float = 1.0) -> int:
+    """Whole frames for the line at the real rate ``fps`` (``Project.frame_rate``; rounded up,
+    like ``timing.samples_to_frames``)."""
+    return math.ceil(estimate_line_seconds(text, rate) * float(fps) - 1e-9)
 
 
 def estimate_shot_timing(project: Project, shot: Shot) -> ShotTiming:
@@ -48,7 +49,7 @@ def estimate_shot_timing(project: Project, shot: Shot) -> ShotTiming:
         if line.speaker:
             with contextlib.suppress(KeyError):
                 rate = project.character(line.speaker).voice.rate
-        durations.append(estimate_line_frames(line.text, project.fps, rate))
+        durations.append(estimate_line_frames(line.text, project.frame_rate, rate))
     render = project.render
     vo = vo_frames(durations, render.dialogue_lead_frames, render.dialogue_gap_frames)
     return ShotTiming(shot.id, shot.number, vo, shot.duration, len(durations))

@@ -118,7 +118,7 @@ class VoiceService:
                 report.cached += 1
             else:
                 report.synthesized += 1
-            durations[shot.id].append(samples_to_frames(voiced.samples, voiced.rate, project.fps))
+            durations[shot.id].append(samples_to_frames(voiced.samples, voiced.rate, project.frame_rate))
         if progress is not None:
             progress(len(work), len(work), "done")
         report.missing = self.missing_voices()
@@ -140,7 +140,7 @@ class VoiceService:
             for i, line in enumerate(shot.dialogue)
             if _speakable(line)
         ]
-        frames = [samples_to_frames(v.samples, v.rate, project.fps) for _, v in voiced]
+        frames = [samples_to_frames(v.samples, v.rate, project.frame_rate) for _, v in voiced]
         offsets = line_offsets(
             frames, project.render.dialogue_lead_frames, project.render.dialogue_gap_frames
         )

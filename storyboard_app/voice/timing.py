@@ -10,6 +10,7 @@ whole frames, so a line never overlaps the next one or spills past a shot that "
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 from ..model import Project, Shot
 from ..model.commands import Command, Compound, set_shot
@@ -18,8 +19,10 @@ from ..model.commands import Command, Compound, set_shot
 DEFAULT_TAIL_FRAMES = 12
 
 
-def samples_to_frames(samples: int, sample_rate: int, fps: int) -> int:
-    """Whole frames needed to hold ``samples`` (rounded up; exact integer arithmetic)."""
+def samples_to_frames(samples: int, sample_rate: int, fps: int | Fraction) -> int:
+    """Whole frames needed to hold ``samples`` (rounded up; exact rational arithmetic). ``fps`` is
+    the real rate (``Project.frame_rate``): a second of speech is 24 frames at 23.976 too, but
+    ten minutes of it are 14386, not 14400."""
     return -(-samples * fps // sample_rate)
 
 

@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,18 @@ def test_new_creates_a_valid_bundle(tmp_path, capsys):
     assert (root / "media").is_dir()
 
 
+@pytest.mark.parametrize(("text", "fps", "label"), [("23.976", 24, "23.976"), ("29.97", 30, "29.97"),
+                                                     ("59.94", 60, "59.94"), ("24000/1001", 24, "23.976")])
+def test_new_with_an_ntsc_rate(tmp_path, capsys, text, fps, label):
+    """Issue 17: ``--fps 23.976`` is a 24 fps timebase played at 24000/1001, not 24 fps."""
+    code, _, err = run(capsys, "new", str(tmp_path / "ntsc"), "--fps", text)
+    assert code == 0, err
+    project = load_project(tmp_path / "ntsc.sbproj")
+    assert (project.fps, project.ntsc, project.frame_rate) == (fps, True, Fraction(fps * 1000, 1001))
+    code, out, _ = run(capsys, "info", str(tmp_path / "ntsc"))
+    assert code == 0 and f"@ {label} fps" in out
+
+
 def test_new_prints_odd_paths_literally_on_one_line(tmp_path, capsys):
     name = "[draft] a very long project name that would wrap in an eighty column terminal"
     code, out, err = run(capsys, "new", str(tmp_path / name))
@@ -91,6 +104,8 @@ def test_new_with_title_and_explicit_suffix(tmp_path, capsys):
         (["--size", "641x360"], "--size needs even"),
         (["--size", "big"], "--size must look like 1280x720"),
         (["--fps", "0"], "$.fps: fps must be between 1 and 240"),
+        (["--fps", "23.5"], "--fps: '23.5': a frame rate is a whole number or 23.976, 29.97 or 59.94"),
+        (["--fps", "fast"], "--fps: 'fast' is not a frame rate"),
     ],
 )
 def test_new_refuses_bad_settings_without_creating_anything(tmp_path, capsys, args, message):

@@ -61,3 +61,22 @@ def test_bad_arguments_are_one_line_usage_errors(tmp_path, capsys, argv, message
     Document(make_project(["a street"], frames=6), root).save()
     assert main(["style-test", str(root), *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_style_test_records_a_runs_takes_as_one_undo_step(tmp_path, capsys, monkeypatch):
+    """Like the app's style-test view: the run's takes are one step ("Style test take")."""
+    root = tmp_path / "p.sbproj"
+    Document(make_project(["a street", "a key"], frames=6), root).save()
+    histories: list[list[str]] = []
+    original = Document.save
+
+    def save(self, *args, **kwargs):  # noqa: ANN001, ANN202
+        histories.append(list(self.history.labels()[0]))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Document, "save", save)
+    code = main(["style-test", str(root), "--scene", "1", "--styles", "noir,watercolour", "-o", str(tmp_path / "o"),
+                 "--no-video"])
+    assert code == 0, capsys.readouterr().err
+    assert histories[-1] == ["Add styles for a style test", "Style test Noir, Watercolour", "Style test take"]
+    assert sum(1 for s in load_project(root).all_shots() for t in s.takes if t.style_id) == 4

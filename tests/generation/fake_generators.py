@@ -95,3 +95,10 @@ class FakeBrokenInit(FakeGenerator):
 
     def __init__(self) -> None:
         raise RuntimeError("CUDA driver not found")
+
+
+class FakeRemoteGenerator(FakeGenerator):
+    """A "remote API" generator with no price: style-test estimates say its cost is unknown."""
+
+    id = "fakeremote"
+    capabilities = Capabilities(output="clip", remote=True)

@@ -148,3 +148,20 @@ def test_an_interrupt_records_what_finished_then_stops_the_caller(make_document,
     assert interrupted == [first.id] and first.selected_take.status == TakeStatus.DONE
     assert all(s.takes == [] for s in rest)  # cancelled, not failed
     assert partials(doc.paths.root) == []
+
+
+def test_one_batch_may_hold_a_shot_several_times_under_different_tags(make_document):
+    """A style test's batch: the same shot in several styles, one outcome per (shot, tag)."""
+    from dataclasses import replace as _replace
+
+    from storyboard_app.generation.service import GenerationService as _Service
+
+    doc = make_document(["a street", "a key"], frames=6)
+    with _Service(doc.paths.root) as service:
+        base = service.plan(doc.project)
+        planned = [_replace(p, tag=tag) for p in base for tag in ("a", "b")]
+        assert [p.key for p in planned] == [f"{p.shot_id}@{t}" for p in base for t in ("a", "b")]
+        handle = service.start(planned)
+        assert handle.wait(120)
+    assert [(o.shot_id, o.tag) for o in handle.results] == [(p.shot_id, p.tag) for p in planned]
+    assert all(o.outcome in ("generated", "cached") and o.take is not None for o in handle.results)

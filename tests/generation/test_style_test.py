@@ -42,6 +42,47 @@ def test_n_styles_by_m_shots_make_n_times_m_tagged_takes_none_selected(styled):
     assert len({take.request_hash for take in cells.values()}) == 6  # every cell its own picture
 
 
+def test_the_whole_test_is_one_batch_of_every_shot_x_style(styled):
+    """All cells go to the job runner in ONE ``GenerationService.start`` (so it schedules them
+    together and can fan them out), each tagged with its style; outcomes come back per cell."""
+    doc, test = styled
+    with GenerationService(doc.paths.root) as service:
+        started: list[list[tuple[str, str]]] = []
+        original = service.start
+
+        def spy(planned, on_event=None, jobs=None):  # noqa: ANN001, ANN202
+            started.append([(p.shot_id, p.tag) for p in planned])
+            return original(planned, on_event, jobs)
+
+        service.start = spy
+        events = []
+        report = run_style_test(doc, test, service=service, jobs=2, on_event=lambda sid, e: events.append((sid, e)))
+    cells = {(shot_id, style_id) for shot_id in test.shot_ids for style_id in test.style_ids}
+    assert len(started) == 1 and len(started[0]) == 6 and set(started[0]) == cells
+    assert report.ok and report.generated == 6, report.summary()
+    finals = [(e.shot_id, sid) for sid, e in events if e.outcome is not None]
+    assert sorted(finals) == sorted(cells) and all(sid == e.tag for sid, e in events)
+    assert sorted((s.id, t.style_id) for s in doc.project.all_shots() for t in s.takes) == sorted(cells)
+
+
+def test_a_runs_takes_are_one_undo_step(styled):
+    """What the CLI's ``style-test`` records (it calls ``run_style_test``): one step, like the GUI."""
+    doc, test = styled
+    before = doc.history.labels()[0]
+    with GenerationService(doc.paths.root) as service:
+        run_style_test(doc, test, service=service, jobs=2)
+        assert doc.history.labels()[0] == [*before, "Style test take"]
+        assert sum(len(s.takes) for s in doc.project.all_shots()) == 6
+        doc.project.shot(test.shot_ids[0]).prompt = "night market in rain, a lantern swinging"
+        again = run_style_test(doc, test, service=service, jobs=2)  # a second run: a step of its own
+    assert again.generated == 3
+    assert doc.history.labels()[0] == [*before, "Style test take", "Style test take"]
+    assert doc.undo() == "Style test take"
+    assert sum(len(s.takes) for s in doc.project.all_shots()) == 6
+    assert doc.undo() == "Style test take"
+    assert sum(len(s.takes) for s in doc.project.all_shots()) == 0
+
+
 def test_a_repeat_is_served_from_the_cache_and_an_edit_regenerates_only_that_shot(styled):
     doc, test = styled
     with GenerationService(doc.paths.root) as service:
@@ -87,3 +128,15 @@ def test_favourites_and_estimate(styled):
     assert (shots, styles, cost) == (2, 3, "0 (local)") and 0 < seconds < 60
     with pytest.raises(KeyError, match="no style preset 'nope'"):
         resolve_styles(doc.project, ["nope"])
+
+
+def test_estimate_of_a_remote_batch_says_its_cost_is_unknown(styled):
+    """18.5: shots x styles, time and cost before a remote batch; no adapter reports a price."""
+    from storyboard_app.generation.registry import register_generator, unregister_generator
+
+    doc, test = styled
+    register_generator("fakeremote", "fake_generators:FakeRemoteGenerator")
+    try:
+        assert estimate(doc.project, test, "fakeremote") == (2, 3, 60.0, "unknown")
+    finally:
+        unregister_generator("fakeremote")

@@ -66,7 +66,7 @@ def test_project_json_is_stable_and_diff_friendly(project, tmp_path):
     data = json.loads(text)
     assert list(data) == ["schema_version", "title", "fps", "width", "height", "seed", "generator",
                           "generator_settings", "style_id", "styles", "characters", "sequences",
-                          "render", "notes", "narrator_voice", "style_tests"]
+                          "render", "notes", "narrator_voice", "style_tests", "ntsc"]
     assert data["schema_version"] == SCHEMA_VERSION
     assert list(data["sequences"][0]["shots"][0])[:3] == ["id", "number", "title"]
     assert text.endswith("}\n") and "\r" not in text

@@ -19,9 +19,11 @@ class Answers:
     def __init__(self) -> None:
         self.queue: list[QMessageBox.StandardButton] = []
         self.asked: list[str] = []
+        self.texts: list[str] = []  # the question's text, in the order asked
 
     def __call__(self, title: str, text: str, buttons) -> QMessageBox.StandardButton:  # noqa: ANN001
         self.asked.append(title)
+        self.texts.append(text)
         if not self.queue:
             raise AssertionError(f"unexpected question: {title}")
         return self.queue.pop(0)

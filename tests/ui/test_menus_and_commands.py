@@ -164,7 +164,7 @@ def test_project_settings_import_image_and_shortcuts(make_window, qtbot, tmp_pat
     dialog = window.project_settings_dialog()
     dialog.title.selectAll()
     qtbot.keyClicks(dialog.title, "Night Market")
-    dialog.fps.setValue(25)
+    dialog.fps.setCurrentText("25")
     dialog.settings.setPlainText("{not json")
     assert not dialog.apply_and_close()
     assert "JSON" in dialog.error.text()

@@ -20,6 +20,9 @@ def test_style_test_view_runs_shows_the_grid_and_adopts_undoably(make_window, qt
     dialog.set_styles(["preset_noir", "preset_watercolour", "st"])
     dialog.name_edit.setText("looks")
     assert dialog.run_test() == 6  # 2 shots x 3 styles, nothing cached yet
+    # one batch for the whole test (the job runner schedules every cell together), not one per style
+    assert len(dialog.handles) == 1 and len(dialog.handles[0].planned) == 6
+    assert {p.tag for p in dialog.handles[0].planned} == {"preset_noir", "preset_watercolour", "st"}
     qtbot.waitUntil(lambda: not dialog.running, timeout=120000)
     with qtbot.waitSignal(dialog.grid_ready, timeout=60000):  # the grid of the finished run
         pass
@@ -77,6 +80,9 @@ def test_a_gpu_style_test_asks_with_shots_styles_time_and_cost_before_it_starts(
         dialog.set_styles(["preset_noir", "st"])
         answers.queue.append(QMessageBox.Cancel)
         assert dialog.run_test() == 0 and answers.asked == ["Start the style test?"]
+        # shots x styles, the clips to make, the time and the cost (a local GPU: no money)
+        assert answers.texts[0].startswith("2 shots x 2 styles: 4 clips to make, about 2 min")
+        assert answers.texts[0].endswith("cost 0 (local).")
         assert not dialog.handles and "not started" in dialog.status.text()
         dialog.close()
     finally:
