@@ -26,14 +26,16 @@ from __future__ import annotations
 import bisect
 import contextlib
 import errno
+import hashlib
+import os
 import re
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import proglog
 
 from ..files import atomic_output
 from ..media.camera import animate_still
@@ -53,9 +55,19 @@ from .burnins import (
     slate_frame,
     subtitle_text,
 )
+from .segments import (
+    Chunk,
+    EncoderSettings,
+    SegmentCache,
+    concat_list,
+    encode_missing,
+    ffmpeg_version,
+    media_identity,
+    plan_chunks,
+)
 from .sources import ClipSource, StaticSource, enlarge_pipe
 from .subtitles import DialogueCue, subtitle_cues, to_srt
-from .timeline import Segment, Timeline, segment_at
+from .timeline import PicturePlan, Segment, Timeline, frame_plan
 from .workfiles import WorkFolder, sweep_stale
 from .yuv import Overlay, black_frame, mix
 
@@ -82,22 +94,11 @@ class ExportOptions:
     #: a mov_text subtitle track of the dialogue (players can switch it on and off), from the
     #: same cues as the burnt-in subtitles and the SRT export
     soft_subtitles: bool = False
-
-
-class _ProgressLogger(proglog.ProgressBarLogger):
-    """Routes moviepy's frame progress into a callback and turns a cancel into an exception."""
-
-    def __init__(self, total: int, progress: ProgressCallback | None, cancelled: Callable[[], bool] | None):
-        super().__init__()
-        self.total = max(total, 1)
-        self.progress = progress
-        self.cancelled = cancelled
-
-    def bars_callback(self, bar, attr, value, old_value=None):  # noqa: ANN001
-        if self.cancelled is not None and self.cancelled():
-            raise Cancelled("export cancelled")
-        if bar == "frame_index" and attr == "index" and self.progress is not None and value % 12 == 0:
-            self.progress(min(value / self.total, 1.0), f"frame {value} of {self.total}")
+    #: where encoded segments are kept between renders (``BUNDLE/cache/segments``; see
+    #: segments.py); None: a private folder removed after the export (nothing is reused)
+    segment_cache: Path | None = None
+    #: parallel segment encoders (None: one per core, at most 4)
+    workers: int | None = None
 
 
 class FrameComposer:
@@ -114,12 +115,12 @@ class FrameComposer:
         self.still_clips = still_clips
         self._sources: dict[int, ClipSource | StaticSource] = {}
         self._hint = 0
+        #: start the next shot's decoder while this one plays (off when the composer draws one
+        #: segment of the cache: the next shot belongs to another segment)
+        self.prefetch = True
         self._out = np.empty(width * height * 3 // 2, np.uint8)
         self._black = black_frame(width, height)
-        self._slate = None
-        if timeline.slate_frames:
-            subtitle = f"{project.width}x{project.height} · {self.fps} fps · {len(timeline.segments)} shot{'' if len(timeline.segments) == 1 else 's'}"
-            self._slate = slate_frame(project.title, subtitle, width, height)
+        self._slate: np.ndarray | None = None  # drawn when first shown (most segments never show it)
         self._timecode = None
         if self.burnins.timecode:
             sizes = Sizes.for_height(height)
@@ -201,16 +202,12 @@ class FrameComposer:
 
     # --- the frame function ---
     def frame(self, n: int) -> np.ndarray:
-        slate = self.timeline.slate_frames
-        if n < slate:
-            return self._slate if self._slate is not None else self._black
-        segments = self.timeline.segments
-        if not segments:
-            return self._black
-        i = self._hint = segment_at(self.timeline, n, self._hint)
-        seg = segments[i]
-        frame = self._picture(seg, n, i)
-        overlays = self._overlays_for(seg, n)
+        owner, plan = frame_plan(self.timeline, n, self._hint)
+        frame = self._draw(plan)
+        if owner < 0:  # the slate (or an empty timeline): no burn-ins
+            return frame
+        self._hint = owner
+        overlays = self._overlays_for(self.timeline.segments[owner], n)
         if not overlays:
             return frame
         if frame is not self._out:
@@ -220,33 +217,32 @@ class FrameComposer:
             overlay.draw(frame, self.width, self.height)
         return frame
 
-    def _picture(self, seg: Segment, n: int, i: int) -> np.ndarray:
+    def _draw(self, plan: PicturePlan) -> np.ndarray:
+        """The picture ``frame_plan`` describes (timeline.py owns the rules)."""
         segments = self.timeline.segments
-        nxt = segments[i + 1] if i + 1 < len(segments) else None
-        # a dissolve into the next shot starts half its length before the cut
-        if nxt is not None and nxt.dissolve_in and n >= nxt.start - nxt.dissolve_in // 2:
-            return self._dissolve(seg, nxt, n)
-        if seg.dissolve_in and n < seg.start + (seg.dissolve_in - seg.dissolve_in // 2):
-            return self._dissolve(segments[i - 1], seg, n)
+        if plan[0] == "slate":
+            if self._slate is None:
+                count = len(segments)
+                subtitle = (f"{self.project.width}x{self.project.height} · {self.fps} fps · "
+                            f"{count} shot{'' if count == 1 else 's'}")
+                self._slate = slate_frame(self.project.title, subtitle, self.width, self.height)
+            return self._slate
+        if plan[0] == "black":
+            return self._black
+        if plan[0] == "dissolve":
+            _, a, local_a, b, local_b, t = plan
+            self._release_before(a)
+            np.copyto(self._out, self._source(segments[a]).frame(local_a))  # sources reuse their buffers
+            return mix(self._out, self._source(segments[b]).frame(local_b), t, self._out)
+        _, i, local, fade = plan
         self._release_before(i)
-        source = self._source(seg)
-        if n == seg.start and nxt is not None:
-            self._source(nxt).prepare()  # overlap the next decoder's start with this shot
-        picture = source.frame(n - seg.start)
-        if seg.fade_in and n - seg.start < seg.fade_in:
-            t = (n - seg.start) / seg.fade_in
-            return mix(self._black, picture, t, self._out)
+        source = self._source(segments[i])
+        if self.prefetch and local == 0 and i + 1 < len(segments):
+            self._source(segments[i + 1]).prepare()  # overlap the next decoder's start with this shot
+        picture = source.frame(local)
+        if fade is not None:
+            return mix(self._black, picture, fade, self._out)
         return picture
-
-    def _dissolve(self, a: Segment, b: Segment, n: int) -> np.ndarray:
-        self._release_before(a.index)
-        length = b.dissolve_in
-        begin = b.start - length // 2
-        t = (n - begin + 0.5) / length
-        frame_a = self._source(a).frame(min(n - a.start, a.frames - 1))
-        np.copyto(self._out, frame_a)  # sources reuse their buffers
-        frame_b = self._source(b).frame(max(n - b.start, 0))
-        return mix(self._out, frame_b, t, self._out)
 
     def _overlays_for(self, seg: Segment, n: int) -> list[Overlay]:
         if seg.index != self._overlay_shot:
@@ -316,48 +312,124 @@ def _disk_full(where: object, output: Path) -> DiskFullError:
 
 def _export(project: Project, timeline: Timeline, cues: list[DialogueCue], output: Path, options: ExportOptions,
             work: WorkFolder, report: ProgressCallback, cancelled: Callable[[], bool] | None) -> None:
-    from moviepy import VideoClip
-
+    """Encode the segments the cache lacks (in parallel), mix the soundtrack, then join the
+    segments by stream copy and mux the sound (and soft subtitles) into the output."""
     width = options.width or project.width
     height = options.height or project.height
     fps = timeline.fps
     x264_preset, crf, audio_bitrate = PRESETS[options.preset]
-    total = timeline.total_frames
-    duration = total / fps
     tmp = work.path
-    report(0.0, "conforming stills")
-    still_clips = _animate_stills(timeline, tmp, width, height, cancelled)
+    encoder = EncoderSettings(width, height, fps, x264_preset, crf)
+    if options.segment_cache is not None:
+        cache = SegmentCache(options.segment_cache)
+    else:  # no bundle to keep them in: the same segmented path, in the work folder
+        cache = SegmentCache(tmp / "segments", limit_bytes=0)
+    chunks = plan_chunks(project, timeline, cues, options.burnins, encoder)
+    cache.touch(chunks)  # in use from now on: a concurrent sweep keeps them
     report(0.0, "mixing soundtrack")
-    soundtrack = mix_soundtrack(
-        [PlacedAudio(c.audio, (timeline.slate_frames + c.start_frame) / fps) for c in cues if c.audio],
-        tmp / "soundtrack.wav", duration,
-        music=options.music,
-        music_volume_db=options.music_volume_db if options.music_volume_db is not None else project.render.music_volume_db,
-        cancelled=cancelled,
-    )
-    composer = FrameComposer(project, timeline, width, height, options, cues, still_clips)
-    clip = None
+    audio = soundtrack_audio(project, timeline, cues, options, cache, tmp, audio_bitrate, cancelled)
+
+    def encode_one(chunk: Chunk, temp: Path, should_stop: Callable[[], bool], frame_done: Callable[[int], None]) -> None:
+        still_clips = _animate_stills(timeline, tmp, width, height, should_stop,
+                                      only=set(chunk.sources), tag=chunk.key[:16])
+        composer = FrameComposer(project, timeline, width, height, options, cues, still_clips)
+        composer.prefetch = False
+        try:
+            with Yuv420Writer(temp, width, height, fps, preset=x264_preset, crf=crf, audio=None,
+                              audio_bitrate=audio_bitrate, threads=encoder.threads, target=output,
+                              faststart=False) as writer:
+                pending = 0
+                for n in range(chunk.start, chunk.end):
+                    writer.write_frame(composer.frame(n))
+                    pending += 1
+                    if pending == 12:
+                        if should_stop():
+                            raise Cancelled("export cancelled")
+                        frame_done(pending)
+                        pending = 0
+                frame_done(pending)
+        finally:
+            composer.close()
+
+    encode_missing(chunks, cache, encode_one, workers=options.workers, cancelled=cancelled,
+                   progress=lambda done, of: report(0.97 * done / max(of, 1), f"frame {done} of {of}"))
+    report(0.97, "joining segments")
+    listing = concat_list([cache.path(c) for c in chunks], tmp / "segments.ffconcat")
+    subtitles = None
+    if options.soft_subtitles:
+        subtitles = tmp / "subtitles.srt"
+        subtitles.write_text(to_srt(subtitle_cues(cues, timeline.slate_frames), fps), encoding="utf-8")
+    with atomic_output(output) as partial:
+        work.claim(partial)
+        _join(listing, audio, subtitles, partial, output, cancelled)
+    cache.sweep(keep=chunks)
+
+
+def _join(listing: Path, audio: Path | None, subtitles: Path | None, partial: Path, output: Path,
+          cancelled: Callable[[], bool] | None) -> None:
+    """Segments joined without re-encoding (concat demuxer, ``-c copy``) + sound + subtitles."""
+    from ..media.ffmpeg import run_ffmpeg
+
+    cmd = ["-y", "-f", "concat", "-safe", "0", "-i", str(listing)]
+    maps = ["-map", "0:v"]
+    if audio is not None:
+        maps += ["-map", f"{cmd.count('-i')}:a"]
+        cmd += ["-i", str(audio)]
+    if subtitles is not None:
+        maps += ["-map", f"{cmd.count('-i')}:s"]
+        cmd += ["-f", "srt", "-i", str(subtitles)]
+    cmd += maps + ["-c:v", "copy", *BT709_OUTPUT]
+    if audio is not None:
+        cmd += ["-c:a", "copy"]
+    if subtitles is not None:
+        cmd += ["-c:s", "mov_text", "-metadata:s:s:0", "language=und"]
+    cmd += ["-movflags", "+faststart", "-f", "mp4", str(partial)]
     try:
-        clip = VideoClip(frame_function=lambda t: composer.frame(int(round(t * fps))), duration=(total + 0.5) / fps)
-        clip.size = (width, height)
-        logger = _ProgressLogger(total, lambda f, m: report(f, m), cancelled)
-        subtitles = None
-        if options.soft_subtitles:
-            subtitles = tmp / "subtitles.srt"
-            subtitles.write_text(to_srt(subtitle_cues(cues, timeline.slate_frames), fps), encoding="utf-8")
-        with atomic_output(output) as partial:
-            work.claim(partial)
-            writer = Yuv420Writer(partial, width, height, fps, preset=x264_preset, crf=crf, audio=soundtrack,
-                                  audio_bitrate=audio_bitrate, threads=options.threads, target=output,
-                                  subtitles=subtitles)
-            with writer:
-                for frame in clip.iter_frames(fps=fps, logger=logger, dtype="uint8"):
-                    writer.write_frame(frame)
+        run_ffmpeg(cmd, what=f"joining {output}", cancelled=cancelled)
+    except FFmpegError as exc:
+        if "No space left on device" in str(exc):
+            raise OSError(errno.ENOSPC, "No space left on device", str(output)) from None
+        raise
+
+
+#: bump when the mix (audio.py) changes what a given set of lines sounds like
+SOUNDTRACK_VERSION = 1
+
+
+def soundtrack_audio(project: Project, timeline: Timeline, cues: list[DialogueCue], options: ExportOptions,
+                     cache: SegmentCache, tmp: Path, audio_bitrate: str,
+                     cancelled: Callable[[], bool] | None) -> Path:
+    """The mixed soundtrack encoded as AAC (an .m4a), from the cache when the same lines at the
+    same times (same files), music and length were mixed before: AAC encoding costs several
+    seconds for a five-minute animatic, the biggest fixed cost of a re-render."""
+    fps = timeline.fps
+    duration = timeline.total_frames / fps
+    placed = [PlacedAudio(c.audio, (timeline.slate_frames + c.start_frame) / fps) for c in cues if c.audio]
+    volume = options.music_volume_db if options.music_volume_db is not None else project.render.music_volume_db
+    key = hashlib.sha256(repr((
+        SOUNDTRACK_VERSION, ffmpeg_version(), audio_bitrate, timeline.total_frames, fps,
+        [(media_identity(p.path), p.start_seconds) for p in placed],
+        media_identity(options.music), volume,
+    )).encode("utf-8")).hexdigest()[:40]
+    target = cache.root / f"audio-{key}.m4a"
+    if target.is_file():
+        with contextlib.suppress(OSError):
+            os.utime(target)
+        return target
+    from ..media.ffmpeg import run_ffmpeg
+
+    wav = mix_soundtrack(placed, tmp / "soundtrack.wav", duration, music=options.music, music_volume_db=volume,
+                         cancelled=cancelled)
+    cache.root.mkdir(parents=True, exist_ok=True)
+    partial = cache.root / f".tmp-{os.getpid()}-{threading.get_ident()}-audio-{key}.m4a"
+    try:
+        run_ffmpeg(["-y", "-i", str(wav), "-c:a", "aac", "-b:a", audio_bitrate, "-f", "mp4", str(partial)],
+                   what="encoding the soundtrack", cancelled=cancelled)
+        os.replace(partial, target)
     finally:
-        composer.close()
-        if clip is not None:
-            with contextlib.suppress(Exception):
-                clip.close()
+        with contextlib.suppress(OSError):
+            partial.unlink()
+    return target
 
 
 class Yuv420Writer:
@@ -371,7 +443,7 @@ class Yuv420Writer:
 
     def __init__(self, path: Path, width: int, height: int, fps: int, *, preset: str, crf: int,
                  audio: Path | None, audio_bitrate: str, threads: int | None, target: Path | None = None,
-                 subtitles: Path | None = None):
+                 subtitles: Path | None = None, faststart: bool = True):
         import subprocess
 
         from ..media.ffmpeg import ffmpeg_exe
@@ -394,8 +466,9 @@ class Yuv420Writer:
         # BT.709: the frames' colour description (setparams, what ffmpeg 7+ encoders read) and
         # the encoder's (what older builds read); output options alone tag only the matrix
         cmd += ["-vf", BT709_TAG, *BT709_OUTPUT,
-                "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
-                "-movflags", "+faststart"]
+                "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p"]
+        if faststart:
+            cmd += ["-movflags", "+faststart"]
         if threads:
             cmd += ["-threads", str(threads)]
         cmd += ["-f", "mp4", str(path)]
@@ -441,15 +514,18 @@ class Yuv420Writer:
 
 
 def _animate_stills(timeline: Timeline, tmp: Path, width: int, height: int,
-                    cancelled: Callable[[], bool] | None) -> dict[int, Path]:
-    """Still takes (images) become clips with their shot's camera move, once, in ffmpeg."""
+                    cancelled: Callable[[], bool] | None, only: set[int] | None = None,
+                    tag: str = "") -> dict[int, Path]:
+    """Still takes (images) become clips with their shot's camera move, once, in ffmpeg
+    (``only``: just these timeline segments; ``tag`` keeps parallel encoders' files apart)."""
     out: dict[int, Path] = {}
     for seg in timeline.segments:
+        if only is not None and seg.index not in only:
+            continue
         if seg.media is not None and seg.still:
-            target = tmp / f"still-{seg.index}.mp4"
+            target = tmp / f"still-{tag}{seg.index}.mp4"
             animate_still(seg.media, target, width=width, height=height, fps=timeline.fps, frames=seg.frames,
                           move=seg.shot.camera_move.value, strength=seg.shot.camera_strength, seed=seg.index,
                           crf=18, cancelled=cancelled)
             out[seg.index] = target
     return out
-

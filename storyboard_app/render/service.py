@@ -4,6 +4,7 @@ missing, then export. The CLI's ``render`` and the GUI's export run exactly this
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -126,6 +127,8 @@ def render_animatic(
 
     slate = int(round(options.slate_seconds * fps)) if options.burnins.slate else 0
     timeline = build_timeline(project, bundle, slate_frames=slate, fps=fps)
+    if options.segment_cache is None:  # re-renders of this bundle reuse the unchanged segments
+        options = dataclasses.replace(options, segment_cache=document.paths.cache / "segments")
     export_mp4(project, timeline, cues, output, options,
                progress=lambda f, m: report_stage("export", f, m), cancelled=cancelled)
     placeholders = [
