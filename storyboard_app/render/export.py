@@ -57,6 +57,7 @@ from .burnins import (
 )
 from .segments import (
     Chunk,
+    EncodeOne,
     EncoderSettings,
     SegmentCache,
     concat_list,
@@ -329,14 +330,37 @@ def _export(project: Project, timeline: Timeline, cues: list[DialogueCue], outpu
     report(0.0, "mixing soundtrack")
     audio = soundtrack_audio(project, timeline, cues, options, cache, tmp, audio_bitrate, cancelled)
 
+    encode_one = segment_encoder(project, timeline, cues, options, encoder, tmp, target=output)
+    encode_missing(chunks, cache, encode_one, workers=options.workers, cancelled=cancelled,
+                   progress=lambda done, of: report(0.97 * done / max(of, 1), f"frame {done} of {of}"))
+    report(0.97, "joining segments")
+    listing = concat_list([cache.path(c) for c in chunks], tmp / "segments.ffconcat")
+    subtitles = None
+    if options.soft_subtitles:
+        subtitles = tmp / "subtitles.srt"
+        subtitles.write_text(to_srt(subtitle_cues(cues, timeline.slate_frames), fps), encoding="utf-8")
+    with atomic_output(output) as partial:
+        work.claim(partial)
+        _join(listing, audio, subtitles, partial, output, cancelled)
+    cache.sweep(keep=chunks)
+
+
+def segment_encoder(project: Project, timeline: Timeline, cues: list[DialogueCue], options: ExportOptions,
+                    encoder: EncoderSettings, tmp: Path, target: Path | None = None) -> EncodeOne:
+    """The function that draws and encodes one segment (for ``segments.encode_missing``): a fresh
+    ``FrameComposer`` over the segment's frames into one x264 run with the shared settings.
+    ``tmp`` holds animated stills; ``target`` is the name error messages give."""
+    width, height, fps = encoder.width, encoder.height, encoder.fps
+    audio_bitrate = PRESETS[options.preset][2]
+
     def encode_one(chunk: Chunk, temp: Path, should_stop: Callable[[], bool], frame_done: Callable[[int], None]) -> None:
         still_clips = _animate_stills(timeline, tmp, width, height, should_stop,
                                       only=set(chunk.sources), tag=chunk.key[:16])
         composer = FrameComposer(project, timeline, width, height, options, cues, still_clips)
         composer.prefetch = False
         try:
-            with Yuv420Writer(temp, width, height, fps, preset=x264_preset, crf=crf, audio=None,
-                              audio_bitrate=audio_bitrate, threads=encoder.threads, target=output,
+            with Yuv420Writer(temp, width, height, fps, preset=encoder.preset, crf=encoder.crf, audio=None,
+                              audio_bitrate=audio_bitrate, threads=encoder.threads, target=target or temp,
                               faststart=False) as writer:
                 pending = 0
                 for n in range(chunk.start, chunk.end):
@@ -351,18 +375,7 @@ def _export(project: Project, timeline: Timeline, cues: list[DialogueCue], outpu
         finally:
             composer.close()
 
-    encode_missing(chunks, cache, encode_one, workers=options.workers, cancelled=cancelled,
-                   progress=lambda done, of: report(0.97 * done / max(of, 1), f"frame {done} of {of}"))
-    report(0.97, "joining segments")
-    listing = concat_list([cache.path(c) for c in chunks], tmp / "segments.ffconcat")
-    subtitles = None
-    if options.soft_subtitles:
-        subtitles = tmp / "subtitles.srt"
-        subtitles.write_text(to_srt(subtitle_cues(cues, timeline.slate_frames), fps), encoding="utf-8")
-    with atomic_output(output) as partial:
-        work.claim(partial)
-        _join(listing, audio, subtitles, partial, output, cancelled)
-    cache.sweep(keep=chunks)
+    return encode_one
 
 
 def _join(listing: Path, audio: Path | None, subtitles: Path | None, partial: Path, output: Path,

@@ -178,8 +178,6 @@ def _describe(project, seg: Segment, burnins: BurnIns) -> tuple:  # noqa: ANN001
 
 def _chunk_key(common: str, project, timeline: Timeline, burnins: BurnIns, start: int, end: int,  # noqa: ANN001
                sources: tuple, plans: list, cue_spans: list) -> str:
-    # cue_spans is sorted by start: a linear filter is fine for the few lines of a segment's
-    # neighbourhood; long sequences call this once per segment
     local = {s: i for i, s in enumerate(x for x in sources if isinstance(x, int))}
     owners = sorted({o for o, _ in plans if o >= 0})
     for o in owners:
@@ -302,12 +300,15 @@ def default_workers() -> int:
 def encode_missing(chunks: list[Chunk], cache: SegmentCache, encode_one: EncodeOne, *,
                    workers: int | None = None, cancelled: Callable[[], bool] | None = None,
                    progress: Callable[[int, int], None] | None = None,
-                   on_ready: Callable[[Chunk, Path], None] | None = None) -> int:
+                   on_ready: Callable[[Chunk, Path], None] | None = None,
+                   longest_first: bool = True) -> int:
     """Encode the chunks the cache lacks, ``workers`` at a time. Returns how many were encoded.
 
     ``progress(frames_done, frames_total)`` counts cached frames as done from the start.
     The first failure (or a cancel) stops the other encoders; every temporary file is removed
     and the exception is re-raised. ``on_ready(chunk, path)`` runs as each segment is committed.
+    ``longest_first`` (a render: the pool finishes together) or in the given order (the player:
+    nearest the playhead first).
     """
     missing: list[Chunk] = []
     seen: set[str] = set()
@@ -349,7 +350,7 @@ def encode_missing(chunks: list[Chunk], cache: SegmentCache, encode_one: EncodeO
     if not missing:
         return 0
     # longest first: the pool finishes together instead of waiting on one long shot at the end
-    order = sorted(missing, key=lambda c: -c.frames)
+    order = sorted(missing, key=lambda c: -c.frames) if longest_first else missing
     with ThreadPoolExecutor(max_workers=max(1, min(workers or default_workers(), len(order))),
                             thread_name_prefix="segment-encoder") as pool:
         futures = [pool.submit(run, chunk) for chunk in order]
