@@ -126,17 +126,11 @@ def _sources(plan: tuple) -> tuple:
 
 
 @functools.cache
-def ffmpeg_version() -> str:
-    import subprocess
-
+def ffmpeg_version() -> tuple:
+    """Which ffmpeg encodes (its binary's identity: no subprocess, so Play can plan at once)."""
     from ..media.ffmpeg import ffmpeg_exe
 
-    try:
-        out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-version"], capture_output=True, timeout=30,
-                             check=False).stdout
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.decode("utf-8", "replace").splitlines()[0] if out else "unknown"
+    return media_identity(Path(ffmpeg_exe())) or ("unknown",)
 
 
 def _common_key(project, timeline: Timeline, burnins: BurnIns, encoder: EncoderSettings) -> str:  # noqa: ANN001

@@ -35,6 +35,8 @@ from .workers import Worker
 
 PREVIEW_WIDTH = 640
 PREVIEW_PRESET = "preview"
+#: segment encoders of the background build: one, so the UI thread and playback keep a core
+BUILD_WORKERS = 1
 #: how often the playhead follows the clock (ms)
 TICK_MS = 15
 
@@ -148,7 +150,7 @@ def build_preview(document: Document, plan_key: str, start_frame: int, progress,
         first = next((i for i, c in enumerate(chunks) if c.end > start_frame), 0)
         order = chunks[first:] + chunks[:first]
         encode_missing(order, cache, segment_encoder(project, timeline, [], options, encoder, work.path),
-                       cancelled=cancelled, longest_first=False,
+                       cancelled=cancelled, longest_first=False, workers=BUILD_WORKERS,
                        progress=lambda done, total: progress(done / max(total, 1), f"{done} of {total} frames"))
     cache.sweep(keep=chunks)
     return plan_key, audio
