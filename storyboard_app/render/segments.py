@@ -95,26 +95,61 @@ class EncoderSettings:
 def plan_chunks(project, timeline: Timeline, cues: list[DialogueCue], burnins: BurnIns,  # noqa: ANN001
                 encoder: EncoderSettings) -> list[Chunk]:
     """The segments of ``timeline`` in order, covering every output frame exactly once."""
-    total = timeline.total_frames
-    runs: list[tuple[int, int, tuple, list]] = []  # (start, end, sources, per-frame plans)
-    hint = 0
-    for n in range(total):
-        owner, plan = frame_plan(timeline, n, hint)
-        hint = max(owner, 0)
+    runs: list[tuple[int, int, tuple, list]] = []  # (start, end, sources, [(owner, plan, count)])
+    for start, owner, plan, count in _plan_items(timeline):
         sources = _sources(plan)
         if runs and runs[-1][2] == sources:
-            start, _, src, plans = runs[-1]
-            plans.append((owner, plan))
-            runs[-1] = (start, n + 1, src, plans)
+            items = runs[-1][3]
+            last_owner, last_plan, last_count = items[-1]
+            if (plan[0] == "shot" and plan[3] is None and last_plan[0] == "shot" and last_plan[3] is None
+                    and last_owner == owner and last_plan[2] + last_count == plan[2]) or (
+                    plan[0] in ("slate", "black") and last_plan == plan):
+                items[-1] = (last_owner, last_plan, last_count + count)  # one canonical run
+            else:
+                items.append((owner, plan, count))
+            runs[-1] = (runs[-1][0], start + count, sources, items)
         else:
-            runs.append((n, n + 1, sources, [(owner, plan)]))
+            runs.append((start, start + count, sources, [(owner, plan, count)]))
     common = _common_key(project, timeline, burnins, encoder)
     cue_spans = _cue_spans(timeline, cues) if burnins.subtitles else []
     chunks = []
-    for start, end, sources, plans in runs:
-        key = _chunk_key(common, project, timeline, burnins, start, end, sources, plans, cue_spans)
+    for start, end, sources, items in runs:
+        key = _chunk_key(common, project, timeline, burnins, start, end, sources, items, cue_spans)
         chunks.append(Chunk(start, end - start, tuple(s for s in sources if isinstance(s, int)), key))
     return chunks
+
+
+def _plan_items(timeline: Timeline):  # noqa: ANN202 - yields (first frame, owner, plan, frame count)
+    """``frame_plan`` for every output frame, without asking it for every frame: near each cut
+    (within the reach of the dissolves and fade at that cut) frame by frame; a shot's interior, where no transition
+    reaches, as one ("shot", i, first local frame, None) item covering ``count`` frames."""
+    slate = timeline.slate_frames
+    if slate:
+        yield 0, -1, ("slate",), slate
+    segments = timeline.segments
+    if not segments:
+        extra = timeline.total_frames - slate
+        if extra > 0:
+            yield slate, -1, ("black",), extra
+        return
+    hint = 0
+    for i, seg in enumerate(segments):
+        # frame_plan looks at this shot's own dissolve and fade and at the next shot's dissolve
+        dissolve = seg.dissolve_in
+        head = max(dissolve - dissolve // 2, seg.fade_in) + 1
+        tail = (segments[i + 1].dissolve_in // 2 if i + 1 < len(segments) else 0) + 1
+        head_end = min(seg.start + head, seg.end)
+        tail_start = max(seg.end - tail, head_end)
+        for n in range(seg.start, head_end):
+            owner, plan = frame_plan(timeline, n, hint)
+            hint = owner
+            yield n, owner, plan, 1
+        if tail_start > head_end:
+            yield head_end, seg.index, ("shot", seg.index, head_end - seg.start, None), tail_start - head_end
+        for n in range(tail_start, seg.end):
+            owner, plan = frame_plan(timeline, n, hint)
+            hint = owner
+            yield n, owner, plan, 1
 
 
 def _sources(plan: tuple) -> tuple:
@@ -173,7 +208,7 @@ def _describe(project, seg: Segment, burnins: BurnIns) -> tuple:  # noqa: ANN001
 def _chunk_key(common: str, project, timeline: Timeline, burnins: BurnIns, start: int, end: int,  # noqa: ANN001
                sources: tuple, plans: list, cue_spans: list) -> str:
     local = {s: i for i, s in enumerate(x for x in sources if isinstance(x, int))}
-    owners = sorted({o for o, _ in plans if o >= 0})
+    owners = sorted({o for o, _, _ in plans if o >= 0})
     for o in owners:
         local.setdefault(o, len(local))
 
@@ -186,7 +221,7 @@ def _chunk_key(common: str, project, timeline: Timeline, burnins: BurnIns, start
 
     segments = timeline.segments
     parts = [common, end - start,
-             [(local.get(o, -1), rel(p)) for o, p in plans],
+             [(local.get(o, -1), rel(p), c) for o, p, c in plans],
              sorted((i, _describe(project, segments[s], burnins)) for s, i in local.items())]
     if burnins.timecode:
         parts.append(("timecode", start - timeline.slate_frames))

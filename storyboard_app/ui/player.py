@@ -156,6 +156,13 @@ def build_preview(document: Document, plan_key: str, start_frame: int, progress,
     return plan_key, audio
 
 
+def _preload() -> None:
+    """Import what planning a Play needs (PIL, numpy, the render modules) ahead of the first Play."""
+    from ..render import export, segments  # noqa: F401
+
+    segments.ffmpeg_version()
+
+
 def placeholder_image(label: str, width: int, height: int) -> QImage:
     """A "no take yet" card for a shot that has nothing to play."""
     image = QImage(width, height, QImage.Format_RGB32)
@@ -210,6 +217,8 @@ class Player(QObject):
         self._frame_shot: str | None = None  # the shot whose picture viewer.frame_image holds
         self._frame_source: tuple[Path, float] | None = None  # the file and time it was grabbed from
         self._setup_media()
+        # the render modules load off the UI thread now, so that the first Play does not wait
+        self._build_pool.start(Worker(_preload))
         session.playhead_changed.connect(self._scrub)
         # the picture under the playhead may change without the playhead moving: a new take of
         # that shot, a reorder, an undo (issue 13.5: the viewer kept showing the old take)

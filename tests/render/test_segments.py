@@ -288,3 +288,59 @@ def test_sweep_bounds_the_cache_least_recently_used_first(tmp_path):
     tight.sweep(now=now)
     assert cache.path(chunks[4]).exists()
     assert tight.clear() > 0 and not list(cache.root.glob("[!.]*.mp4"))
+
+
+def test_parallel_encoders_draw_the_same_frames_as_one(tmp_path):
+    """Dissolves and fades drawn by several encoder threads at once (a shared scratch buffer once
+    mixed one thread's dissolve into another's frames)."""
+    from storyboard_app.model import Project, Sequence, Shot
+
+    bundle = tmp_path / "many.sbproj"
+    shots = []
+    palette = [(220, 40, 40), (40, 200, 60), (40, 80, 230), (230, 220, 30), (200, 40, 200), (30, 200, 200)]
+    for i in range(12):
+        shot = Shot(id=f"m{i}", number=str(i + 1), prompt=f"shot {i}", duration=14)
+        make_clip(bundle / "media" / "takes" / f"m{i}.mp4", palette[i % len(palette)], 14)
+        shot.takes = [Take(id=f"tm{i}", generator_id="test", media_path=f"media/takes/m{i}.mp4",
+                           status=TakeStatus.DONE)]
+        shot.selected_take_id = f"tm{i}"
+        kind = TransitionKind.DISSOLVE if i % 2 else TransitionKind.FADE_FROM_BLACK
+        shot.transition_in = Transition(kind, 10)
+        shots.append(shot)
+    doc = Document(Project(title="Many", fps=FPS, width=W, height=H, sequences=[Sequence("q", "S", shots)]), bundle)
+    doc.save()
+    outputs = []
+    for workers in (1, 4, 4):
+        out = tmp_path / f"w{workers}-{len(outputs)}.mp4"
+        render_animatic(doc, out, options=ExportOptions(burnins=BurnIns.none(), workers=workers, width=1280, height=720,
+                                                        segment_cache=tmp_path / f"cache{len(outputs)}"),
+                        generate=False)
+        outputs.append(frame_md5s(out))
+    assert outputs[0] == outputs[1] == outputs[2]
+
+
+@pytest.mark.parametrize("slate", [0, 5])
+def test_fast_cutting_matches_the_plan_of_every_frame(tmp_path, slate):
+    """``plan_chunks`` skips shot interiors; its cuts must be those of ``frame_plan`` per frame,
+    whatever the transitions (dissolves longer than half a shot, fades, a dissolve then a fade)."""
+    from storyboard_app.render.timeline import frame_plan
+
+    doc = build_document(tmp_path)
+    shots = doc.project.all_shots()
+    cases = [(TransitionKind.DISSOLVE, 17), (TransitionKind.FADE_FROM_BLACK, 12), (TransitionKind.DISSOLVE, 2),
+             (TransitionKind.CUT, 0)]
+    for rotation in range(len(cases)):
+        for i, shot in enumerate(shots):
+            kind, frames = cases[(i + rotation) % len(cases)]
+            shot.transition_in = Transition(kind, frames)
+        timeline = build_timeline(doc.project, doc.paths.root, slate_frames=slate, fps=FPS)
+        expected: list[tuple[int, int, tuple]] = []
+        for n in range(timeline.total_frames):
+            _, plan = frame_plan(timeline, n)
+            sources = seg_module._sources(plan)
+            if expected and expected[-1][2] == sources:
+                expected[-1] = (expected[-1][0], expected[-1][1] + 1, sources)
+            else:
+                expected.append((n, 1, sources))
+        chunks = plan_chunks(doc.project, timeline, [], BurnIns.none(), EncoderSettings(W, H, FPS, "ultrafast", 23))
+        assert [(c.start, c.frames) for c in chunks] == [(s, f) for s, f, _ in expected]
