@@ -37,6 +37,10 @@ PREVIEW_WIDTH = 640
 PREVIEW_PRESET = "preview"
 #: segment encoders of the background build: one, so the UI thread and playback keep a core
 BUILD_WORKERS = 1
+#: how long the playhead and the project must rest before the player preloads what Play shows
+PREROLL_DELAY_MS = 120
+#: files QMediaPlayer plays (a still image take is shown as a picture instead)
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".m4v", ".avi")
 #: how often the playhead follows the clock (ms)
 TICK_MS = 15
 
@@ -216,6 +220,13 @@ class Player(QObject):
         self.first_frame_at: float | None = None
         self._frame_shot: str | None = None  # the shot whose picture viewer.frame_image holds
         self._frame_source: tuple[Path, float] | None = None  # the file and time it was grabbed from
+        #: while stopped, the media player is kept loaded (paused) on the file and position under
+        #: the playhead, so Play only has to press play: opening a file costs more than 0.3 s
+        #: on a loaded machine (issue 16.6)
+        self._preroll_timer = QTimer(self)
+        self._preroll_timer.setSingleShot(True)
+        self._preroll_timer.setInterval(PREROLL_DELAY_MS)
+        self._preroll_timer.timeout.connect(self._preroll)
         self._setup_media()
         # the render modules load off the UI thread now, so that the first Play does not wait
         self._build_pool.start(Worker(_preload))
@@ -292,6 +303,36 @@ class Player(QObject):
         self.viewer.frame_image = None
         self.viewer.update()
         self._set_state("stopped")
+        self._schedule_preroll()
+
+    # --- preroll: Play finds the file under the playhead already open ---
+    def _schedule_preroll(self) -> None:
+        if self.media is not None and self.state == "stopped":
+            self._preroll_timer.start()
+
+    @Slot()
+    def _preroll(self) -> None:
+        document = self.session.document
+        if self.media is None or self.state != "stopped" or document.bundle is None:
+            return
+        try:
+            plan = plan_playback(document.project, document.bundle)
+        except (OSError, ValueError):
+            return
+        frame = self.session.playhead
+        if not plan.entries or not 0 <= frame < plan.total:
+            return
+        self._plan = plan
+        source, ms = plan.entries[self._entry_at(frame)].source_at(frame, plan.fps)
+        if source is None or source.suffix.lower() not in VIDEO_SUFFIXES:
+            return
+        url = QUrl.fromLocalFile(str(source))
+        if self.media.source() != url:
+            self._start_at_ms = ms
+            self.media.setSource(url)
+        else:
+            self.media.setPosition(ms)
+        self.media.pause()  # decoded and waiting; the viewer ignores its frames until Play
 
     def shuttle(self, direction: int) -> None:
         """J/K/L: K pauses; L plays forward (again: faster); J steps back a second per press."""
@@ -382,7 +423,7 @@ class Player(QObject):
         entry = self._plan.entries[index]
         source, ms = entry.source_at(frame, self._plan.fps)
         self.current_source = source
-        if source is None or source.suffix.lower() not in (".mp4", ".mov", ".mkv", ".webm", ".m4v", ".avi"):
+        if source is None or source.suffix.lower() not in VIDEO_SUFFIXES:
             self.media.stop()
             width, height = preview_size(self.session.project)
             image = QImage(str(source)) if source is not None else QImage()
@@ -559,6 +600,7 @@ class Player(QObject):
     def _scrub(self, frame: int, force: bool = False) -> None:
         if (self._following or self.state == "playing") and not force:
             return
+        self._schedule_preroll()
         if self.state == "paused" and self.mode == "sequence":
             self._paused_frame = frame  # Play resumes here; meanwhile show the frame (below)
         located = self._take_at(frame)
@@ -604,6 +646,7 @@ class Player(QObject):
 
     def shutdown(self) -> None:
         self.stop()
+        self._preroll_timer.stop()
         if self._render_worker is not None:
             self._render_worker.cancel()
         self._pool.waitForDone(10000)

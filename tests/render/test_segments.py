@@ -18,7 +18,13 @@ from storyboard_app.model import Document, Take, TakeStatus, Transition, Transit
 from storyboard_app.render import segments as seg_module
 from storyboard_app.render.burnins import BurnIns
 from storyboard_app.render.export import ExportOptions
-from storyboard_app.render.segments import Chunk, EncoderSettings, SegmentCache, encode_missing, plan_chunks
+from storyboard_app.render.segments import (
+    Chunk,
+    EncoderSettings,
+    SegmentCache,
+    encode_missing,
+    plan_chunks,
+)
 from storyboard_app.render.service import render_animatic
 from storyboard_app.render.subtitles import DialogueCue
 from storyboard_app.render.timeline import build_timeline
