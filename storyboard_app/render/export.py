@@ -272,6 +272,8 @@ def export_mp4(
     output = Path(output)
     sweep_stale(output)  # partials and work folders of exports that were killed
     try:
+        # the output's folder first: a folder that cannot be made fails before minutes of encoding
+        output.parent.mkdir(parents=True, exist_ok=True)
         with WorkFolder() as work:
             _export(project, timeline, cues, output, options, work, report, cancelled)
     except OSError as exc:
