@@ -1,20 +1,23 @@
-"""Writing the animatic MP4 through moviepy, at close to ffmpeg's own speed.
+"""Writing the animatic MP4, at close to ffmpeg's own speed, incrementally.
 
-Designed around moviepy's known pitfalls (DESIGN.md):
-
-* One ``VideoClip`` whose frame function walks our own timeline; every shot's take is conformed
-  to the output size and fps inside its ffmpeg decoder, and at most two decoders are open at a
-  time (one more only during a dissolve), so memory does not grow with the sequence.
+* The video is encoded as segments (render/segments.py): runs of frames made from the same
+  sources, each drawn by a fresh ``FrameComposer`` and encoded by its own x264 run with the same
+  settings, several at once; segments already in the cache are reused, then all are joined by
+  ffmpeg's concat demuxer with stream copy and the soundtrack is muxed in. A re-render after one
+  edit encodes only the segments that edit touched, and its frames are identical to a cold
+  render's. ``FrameComposer`` draws exactly what ``timeline.frame_plan`` says, the same plan the
+  segments are cut and keyed by.
+* Each shot's take is conformed to the output size and fps inside its ffmpeg decoder; a composer
+  holds at most two decoders, so memory does not grow with the sequence.
 * Frames stay yuv420p end to end (decoded, composed and encoded as yuv420p): no RGB round trip,
   half the bytes through the pipes. Untouched frames pass through without a copy; only burn-in
-  regions and transitions are computed. moviepy 2.2.1's writer ignores its ``pixel_format``
-  argument, so ``Yuv420Writer`` is its command with the input format declared correctly.
-* The soundtrack is mixed beforehand into a WAV in a temporary directory and muxed as AAC by the
-  encoder; nothing lands in the current directory.
-* Progress comes through a proglog logger; cancel raises from it, which stops the writer, and the
-  partial MP4 and the temp directory are removed on every exit path (the output is written via
-  ``atomic_output``; the work folder is a ``WorkFolder`` whose owner record lets the next export
-  sweep what a killed one left, see render/workfiles.py).
+  regions and transitions are computed.
+* The soundtrack is mixed into a WAV in a temporary directory and encoded to AAC once per distinct
+  mix (cached beside the segments); nothing lands in the current directory.
+* Progress counts encoded frames (cached ones count as done); cancel stops every encoder, and the
+  partial MP4, partial segments and the temp directory are removed on every exit path (the output
+  is written via ``atomic_output``; the work folder is a ``WorkFolder`` whose owner record lets the
+  next export sweep what a killed one left, see render/workfiles.py).
 * Running out of disk space is a ``DiskFullError`` naming the file being written.
 * The MP4 is tagged BT.709 (primaries, transfer, matrix, limited range) and every frame is
   BT.709: takes are decoded to it, burn-ins are converted with its matrix (yuv.py).
@@ -452,8 +455,8 @@ class Yuv420Writer:
 
     moviepy 2.2.1's writer accepts ``pixel_format`` but overwrites it with rgb24 (and forces a
     yuva420p output format for libx264), so yuv420p frames would be misread. The command below is
-    moviepy's, with the input format declared correctly; frames still come from moviepy's
-    ``iter_frames`` with its proglog progress.
+    moviepy's, with the input format declared correctly; the exporter feeds it one segment's
+    frames from a ``FrameComposer``.
     """
 
     def __init__(self, path: Path, width: int, height: int, fps: int, *, preset: str, crf: int,
