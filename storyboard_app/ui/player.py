@@ -128,7 +128,7 @@ def plan_playback(project, bundle: Path) -> PlayPlan:  # noqa: ANN001
 
 def build_preview(document: Document, plan_key: str, start_frame: int, progress, cancelled):  # noqa: ANN001, ANN201
     """Background job: voice what is missing, mix the soundtrack (reported first, as
-    "soundtrack:PATH"), then encode the missing segments nearest ``start_frame`` first."""
+    "soundtrack:PLAN_KEY:PATH"), then encode the missing segments nearest ``start_frame`` first."""
     from ..render.burnins import BurnIns
     from ..render.export import PRESETS, ExportOptions, segment_encoder, soundtrack_audio
     from ..render.segments import EncoderSettings, SegmentCache, encode_missing, plan_chunks
@@ -150,7 +150,7 @@ def build_preview(document: Document, plan_key: str, start_frame: int, progress,
     cache.touch(chunks)
     with WorkFolder() as work:
         audio = soundtrack_audio(project, timeline, cues, options, cache, work.path, audio_bitrate, cancelled)
-        progress(0.0, f"soundtrack:{audio}")
+        progress(0.0, f"soundtrack:{plan_key}:{audio}")
         first = next((i for i, c in enumerate(chunks) if c.end > start_frame), 0)
         order = chunks[first:] + chunks[:first]
         encode_missing(order, cache, segment_encoder(project, timeline, [], options, encoder, work.path),
@@ -198,6 +198,7 @@ class Player(QObject):
         self._preview: Path | None = None
         self._built_key = ""  # the plan whose segments and soundtrack are all built
         self._build_key = ""  # the plan being built
+        self._sound_key = ""  # the plan whose soundtrack is ``_preview``
         self._render_worker: Worker | None = None
         self._said_no_sound = False
         self._following = False
@@ -399,9 +400,9 @@ class Player(QObject):
         self._set_state("playing")
         self._enter(self._entry_at(frame), frame)
         self._tick.start()
-        if plan.key == self._built_key and self._preview is not None:
-            self._start_sound(self._preview)
-        elif plan.key != self._build_key:
+        if plan.key in (self._built_key, self._sound_key) and self._preview is not None:
+            self._start_sound(self._preview)  # else it starts when the build reports it
+        if plan.key not in (self._built_key, self._build_key):
             self._build(plan, frame)
 
     def _entry_at(self, frame: int) -> int:
@@ -486,8 +487,10 @@ class Player(QObject):
     @Slot(float, str)
     def _build_progress(self, fraction: float, message: str) -> None:
         if message.startswith("soundtrack:"):
-            path = Path(message.split(":", 1)[1])
-            self._preview = path
+            _, key, path = message.split(":", 2)
+            if key != self._build_key:
+                return  # a superseded build's
+            self._preview, self._sound_key = Path(path), key
             if self.state == "playing" and self.mode == "sequence":
                 self._start_sound(path)
         elif self._plan is not None and self._plan.missing:

@@ -95,3 +95,24 @@ def test_play_starts_mid_sequence_at_the_playhead(make_window, qtbot, tmp_path):
     assert session.playhead >= 2 * 48 + 4
     player.stop()
     player.shutdown()
+
+
+def test_many_edits_and_plays_in_a_row_stay_consistent(make_window, qtbot, tmp_path):
+    """A short soak: edit, Play, stop, over and over; each Play shows the newest picture, builds
+    supersede each other (never more than one queued), and the last build completes."""
+    window = playing_window(make_window, tmp_path, ["#ff0000", "#00ff00"], seconds=1)
+    player, session = window.player, window.session
+    first = session.project.all_shots()[0]
+    colours = ["#ffff00", "#00ffff", "#ff00ff", "#ffffff"]
+    for i in range(12):
+        colour = colours[i % len(colours)]
+        take = take_for(session.document.bundle, first, colour, kind="clip")
+        session.apply(record_take(session.project, first.id, take))
+        session.set_playhead(2)
+        window.act_play.trigger()
+        assert player.state == "playing"
+        assert player._build_pool.activeThreadCount() <= 1
+        qtbot.waitUntil(lambda c=colour: viewer_colour(window) == c, timeout=10000)
+        player.stop()
+    qtbot.waitUntil(lambda: plan_playback(session.project, session.document.bundle).missing == 0, timeout=120000)
+    player.shutdown()
