@@ -271,14 +271,20 @@ class SegmentCache:
             with contextlib.suppress(OSError):
                 os.utime(self.path(chunk), (now, now))
 
+    def _files(self) -> list[Path]:
+        """Complete cache files: segments and encoded soundtracks (not temporary files)."""
+        if not self.root.is_dir():
+            return []
+        return [p for pattern in (f"[!.]*{SUFFIX}", "[!.]*.m4a") for p in self.root.glob(pattern)]
+
     def size(self) -> int:
-        return sum(p.stat().st_size for p in self.root.glob(f"*{SUFFIX}") if p.is_file())
+        return sum(p.stat().st_size for p in self._files() if p.is_file())
 
     def clear(self) -> int:
         """Remove every complete segment (not temporary files of a render in progress); returns
         the bytes freed."""
         freed = 0
-        for p in self.root.glob(f"[!.]*{SUFFIX}"):
+        for p in self._files():
             with contextlib.suppress(OSError):
                 size = p.stat().st_size
                 p.unlink()
@@ -300,7 +306,7 @@ class SegmentCache:
         keep_names = {c.name for c in keep}
         entries = []
         total = 0
-        for p in self.root.glob(f"[!.]*{SUFFIX}"):
+        for p in self._files():
             with contextlib.suppress(OSError):
                 st = p.stat()
                 total += st.st_size

@@ -350,3 +350,19 @@ def test_fast_cutting_matches_the_plan_of_every_frame(tmp_path, slate):
                 expected.append((n, 1, sources))
         chunks = plan_chunks(doc.project, timeline, [], BurnIns.none(), EncoderSettings(W, H, FPS, "ultrafast", 23))
         assert [(c.start, c.frames) for c in chunks] == [(s, f) for s, f, _ in expected]
+
+
+def test_sweep_counts_and_removes_cached_soundtracks_too(tmp_path):
+    cache = SegmentCache(tmp_path / "segs", limit_bytes=1500)
+    cache.root.mkdir()
+    now = time.time()
+    old = now - seg_module.KEEP_RECENT_S - 100
+    audio = cache.root / "audio-0123.m4a"
+    audio.write_bytes(b"a" * 1000)
+    os.utime(audio, (old - 50, old - 50))
+    segment = cache.root / f"{'1' * 40}.mp4"
+    segment.write_bytes(b"s" * 1000)
+    os.utime(segment, (old, old))
+    assert cache.size() == 2000
+    assert cache.sweep(now=now) == [audio]  # the least recently used goes first, then it fits
+    assert segment.exists()
