@@ -14,7 +14,8 @@ shot has its own sketch take, dialogue voiced by the bundled piper voice. Measur
   edit that gives one shot a new picture, with that shot's segment not built yet; also the time
   the Play call blocks the UI thread, and the background build of the preview segments.
 
-    .venv/bin/python bench/incremental_render.py [--copies 5] [--no-verify] [--no-gui]
+    .venv/bin/python bench/incremental_render.py [--copies 5] [--no-verify] [--no-gui] [--keep DIR]
+    .venv/bin/python bench/incremental_render.py --gui-only DIR/five_minutes.sbproj
 """
 
 from __future__ import annotations
@@ -169,7 +170,13 @@ def main() -> None:
     ap.add_argument("--no-verify", action="store_true")
     ap.add_argument("--no-gui", action="store_true")
     ap.add_argument("--keep", help="keep the bundle and outputs in this folder")
+    ap.add_argument("--gui-only", metavar="BUNDLE", help="only the GUI part, on a bundle an earlier --keep run left")
     args = ap.parse_args()
+    if args.gui_only:
+        print(f"incremental_render --gui-only  {time.strftime('%Y-%m-%d %H:%M')}  {os.cpu_count()} cores; {load()}")
+        shots = len(Document.open(args.gui_only).project.all_shots())
+        gui(Path(args.gui_only), shots // 2 + 3)
+        return
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-incremental-"))
     root.mkdir(parents=True, exist_ok=True)
     try:

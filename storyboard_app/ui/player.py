@@ -205,6 +205,7 @@ class Player(QObject):
         self.media = None
         self.sound = None
         self._plan: PlayPlan | None = None
+        self._plan_current = False  # True while ``_plan`` is the project's plan (no edit since)
         self._entry = -1
         self._origin = 0  # the frame the clock started at
         self._paused_frame = 0
@@ -316,14 +317,16 @@ class Player(QObject):
         document = self.session.document
         if self.media is None or self.state != "stopped" or document.bundle is None:
             return
-        try:
-            plan = plan_playback(document.project, document.bundle)
-        except (OSError, ValueError):
-            return
+        plan = self._plan if self._plan_current else None
+        if plan is None:
+            try:
+                plan = plan_playback(document.project, document.bundle)
+            except (OSError, ValueError):
+                return
+        self._plan, self._plan_current = plan, True
         frame = self.session.playhead
         if not plan.entries or not 0 <= frame < plan.total:
             return
-        self._plan = plan
         source, ms = plan.entries[self._entry_at(frame)].source_at(frame, plan.fps)
         if source is None or source.suffix.lower() not in VIDEO_SUFFIXES:
             return
@@ -380,11 +383,13 @@ class Player(QObject):
         if document.bundle is None:
             self.session.message.emit("Save the project to play the animatic")
             return
-        try:
-            plan = plan_playback(document.project, document.bundle)
-        except (OSError, ValueError) as exc:
-            self.session.message.emit(f"Can't play: {exc}")
-            return
+        plan = self._plan if self._plan_current else None  # planned by the preroll, no edit since
+        if plan is None:
+            try:
+                plan = plan_playback(document.project, document.bundle)
+            except (OSError, ValueError) as exc:
+                self.session.message.emit(f"Can't play: {exc}")
+                return
         if not plan.entries or plan.total <= 0:
             return
         self._plan = plan
@@ -586,6 +591,8 @@ class Player(QObject):
     def _model_changed(self, _what: str) -> None:
         """Re-grab the frame under the playhead only when the picture there changed (a new or
         another take, a reorder): typing in a prompt must not start a decoder per keystroke."""
+        self._plan_current = False
+        self._schedule_preroll()  # debounced: one plan once the typing stops, not one per key
         if self.state != "stopped" or self.viewer.frame_image is None:
             return
         located = self._take_at(self.session.playhead)
