@@ -136,7 +136,7 @@ def gui(bundle: Path, shot_index: int) -> None:
         # the edit: a new picture for one shot (a copy of another shot's take as a new take)
         shot = session.project.all_shots()[shot_index]
         donor = session.project.all_shots()[(shot_index + 1 + rep) % len(shots)].selected_take
-        name = f"media/takes/bench-edit-{rep}.mp4"
+        name = f"media/takes/bench-edit-{os.getpid()}-{rep}.mp4"  # a new file every run
         shutil.copy2(session.document.paths.media_path(donor.media_path), bundle / name)
         take = Take(id=new_id("take"), generator_id="bench", status=TakeStatus.DONE, media_path=name)
         session.apply(record_take(session.project, shot.id, take))

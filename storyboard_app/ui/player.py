@@ -41,6 +41,8 @@ BUILD_WORKERS = 1
 PREROLL_DELAY_MS = 120
 #: files QMediaPlayer plays (a still image take is shown as a picture instead)
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".m4v", ".avi")
+#: how long after Play the background build starts (the first frame goes first)
+BUILD_DELAY_MS = 200
 #: how often the playhead follows the clock (ms)
 TICK_MS = 15
 
@@ -229,6 +231,11 @@ class Player(QObject):
         self._preroll_timer.setSingleShot(True)
         self._preroll_timer.setInterval(PREROLL_DELAY_MS)
         self._preroll_timer.timeout.connect(self._preroll)
+        self._pending_build: tuple[PlayPlan, int] | None = None
+        self._build_timer = QTimer(self)
+        self._build_timer.setSingleShot(True)
+        self._build_timer.setInterval(BUILD_DELAY_MS)
+        self._build_timer.timeout.connect(self._start_pending_build)
         self._setup_media()
         # the render modules load off the UI thread now, so that the first Play does not wait
         self._build_pool.start(Worker(_preload))
@@ -408,7 +415,10 @@ class Player(QObject):
         if plan.key in (self._built_key, self._sound_key) and self._preview is not None:
             self._start_sound(self._preview)  # else it starts when the build reports it
         if plan.key not in (self._built_key, self._build_key):
-            self._build(plan, frame)
+            # after the first frame is on screen: snapshotting the project and starting a thread
+            # cost tens of milliseconds of the UI thread that Play should not wait for
+            self._pending_build = (plan, frame)
+            self._build_timer.start()
 
     def _entry_at(self, frame: int) -> int:
         assert self._plan is not None
@@ -474,6 +484,12 @@ class Player(QObject):
         self._tick.stop()
         if self.sound is not None:
             self.sound.stop()
+
+    @Slot()
+    def _start_pending_build(self) -> None:
+        pending, self._pending_build = self._pending_build, None
+        if pending is not None and pending[0].key not in (self._built_key, self._build_key):
+            self._build(*pending)
 
     def _build(self, plan: PlayPlan, frame: int) -> None:
         """Encode the missing segments and mix the soundtrack in the background."""
@@ -657,6 +673,8 @@ class Player(QObject):
     def shutdown(self) -> None:
         self.stop()
         self._preroll_timer.stop()
+        self._build_timer.stop()
+        self._pending_build = None
         if self._render_worker is not None:
             self._render_worker.cancel()
         self._pool.waitForDone(10000)
