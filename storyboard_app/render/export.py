@@ -35,6 +35,7 @@ import re
 import tempfile
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -332,12 +333,24 @@ def _export(project: Project, timeline: Timeline, cues: list[DialogueCue], outpu
         cache = SegmentCache(tmp / "segments", limit_bytes=0)
     chunks = plan_chunks(project, timeline, cues, options.burnins, encoder)
     cache.touch(chunks)  # in use from now on: a concurrent sweep keeps them
-    report(0.0, "mixing soundtrack")
-    audio = soundtrack_audio(project, timeline, cues, options, cache, tmp, audio_bitrate, cancelled)
-
     encode_one = segment_encoder(project, timeline, cues, options, encoder, tmp, target=output)
-    encode_missing(chunks, cache, encode_one, workers=options.workers, cancelled=cancelled,
-                   progress=lambda done, of: report(0.97 * done / max(of, 1), f"frame {done} of {of}"))
+    # the soundtrack (mix + AAC, several seconds for minutes of sound) is made while the
+    # segments encode, as the single-encoder export did; a failed encode stops it
+    stop_audio = threading.Event()
+
+    def audio_cancelled() -> bool:
+        return stop_audio.is_set() or (cancelled is not None and cancelled())
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundtrack") as pool:
+        audio_job = pool.submit(soundtrack_audio, project, timeline, cues, options, cache, tmp, audio_bitrate,
+                                audio_cancelled)
+        try:
+            encode_missing(chunks, cache, encode_one, workers=options.workers, cancelled=cancelled,
+                           progress=lambda done, of: report(0.97 * done / max(of, 1), f"frame {done} of {of}"))
+        except BaseException:
+            stop_audio.set()
+            raise
+        audio = audio_job.result()
     report(0.97, "joining segments")
     listing = concat_list([cache.path(c) for c in chunks], tmp / "segments.ffconcat")
     subtitles = None
