@@ -366,3 +366,30 @@ def test_sweep_counts_and_removes_cached_soundtracks_too(tmp_path):
     assert cache.size() == 2000
     assert cache.sweep(now=now) == [audio]  # the least recently used goes first, then it fits
     assert segment.exists()
+
+
+@pytest.fixture
+def tiny_tmpfs(tmp_path):
+    import subprocess
+
+    mount = tmp_path / "full"
+    mount.mkdir()
+    if os.name != "posix" or os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8k", "tmpfs", str(mount)], capture_output=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.decode(errors='replace').strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_under_the_segment_cache_is_one_error_and_leaves_no_partial_segment(tmp_path, tiny_tmpfs):
+    from storyboard_app.render.export import DiskFullError
+
+    doc = build_document(tmp_path)
+    out = tmp_path / "out.mp4"
+    with pytest.raises(DiskFullError, match=r"out\.mp4"):
+        render_animatic(doc, out, options=ExportOptions(segment_cache=tiny_tmpfs / "segments", workers=2),
+                        generate=False)
+    assert not out.exists()
+    assert [p.name for p in (tiny_tmpfs / "segments").iterdir() if p.name.startswith(".tmp-")] == []
