@@ -31,6 +31,7 @@ joining it right now).
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
 import hashlib
@@ -111,7 +112,7 @@ def plan_chunks(project, timeline: Timeline, cues: list[DialogueCue], burnins: B
         else:
             runs.append((start, start + count, sources, [(owner, plan, count)]))
     common = _common_key(project, timeline, burnins, encoder)
-    cue_spans = _cue_spans(timeline, cues) if burnins.subtitles else []
+    cue_spans = _cue_spans(timeline, cues) if burnins.subtitles else _CueSpans([])
     chunks = []
     for start, end, sources, items in runs:
         key = _chunk_key(common, project, timeline, burnins, start, end, sources, items, cue_spans)
@@ -173,8 +174,25 @@ def _common_key(project, timeline: Timeline, burnins: BurnIns, encoder: EncoderS
                  str(project.render.conform)))
 
 
-def _cue_spans(timeline: Timeline, cues: list[DialogueCue]) -> list[tuple[int, int, str, str]]:
-    return sorted((timeline.slate_frames + c.start_frame, c.frames, c.speaker, c.text) for c in cues)
+class _CueSpans(list):
+    """(start frame, frames, speaker, text) of every cue, sorted by start, with the starts and
+    the longest cue for a bisect (thousands of segments x thousands of lines stay cheap)."""
+
+    def __init__(self, spans: list[tuple[int, int, str, str]]):
+        super().__init__(sorted(spans))
+        self.starts = [span[0] for span in self]
+        self.longest = max((span[1] for span in self), default=0)
+
+
+def _cue_spans(timeline: Timeline, cues: list[DialogueCue]) -> _CueSpans:
+    return _CueSpans([(timeline.slate_frames + c.start_frame, c.frames, c.speaker, c.text) for c in cues])
+
+
+def _cues_between(spans: _CueSpans, start: int, end: int) -> list[tuple[int, int, str, str]]:
+    """The cues that play during frames [start, end)."""
+    lo = bisect.bisect_left(spans.starts, start - spans.longest)
+    hi = bisect.bisect_left(spans.starts, end)
+    return [span for span in spans[lo:hi] if span[0] + span[1] > start]
 
 
 def media_identity(path: Path | None) -> tuple | None:
@@ -206,7 +224,7 @@ def _describe(project, seg: Segment, burnins: BurnIns) -> tuple:  # noqa: ANN001
 
 
 def _chunk_key(common: str, project, timeline: Timeline, burnins: BurnIns, start: int, end: int,  # noqa: ANN001
-               sources: tuple, plans: list, cue_spans: list) -> str:
+               sources: tuple, plans: list, cue_spans: _CueSpans) -> str:
     local = {s: i for i, s in enumerate(x for x in sources if isinstance(x, int))}
     owners = sorted({o for o, _, _ in plans if o >= 0})
     for o in owners:
@@ -226,7 +244,7 @@ def _chunk_key(common: str, project, timeline: Timeline, burnins: BurnIns, start
     if burnins.timecode:
         parts.append(("timecode", start - timeline.slate_frames))
     if burnins.subtitles:
-        parts.append([(s - start, f, sp, tx) for s, f, sp, tx in cue_spans if s < end and s + f > start])
+        parts.append([(s - start, f, sp, tx) for s, f, sp, tx in _cues_between(cue_spans, start, end)])
     if plans and plans[0][1][0] == "slate":
         n = len(segments)
         parts.append(("slate", project.title, project.width, project.height, timeline.fps, n))

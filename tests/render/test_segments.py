@@ -393,3 +393,14 @@ def test_a_full_disk_under_the_segment_cache_is_one_error_and_leaves_no_partial_
                         generate=False)
     assert not out.exists()
     assert [p.name for p in (tiny_tmpfs / "segments").iterdir() if p.name.startswith(".tmp-")] == []
+
+
+def test_the_cues_of_a_segment_are_found_by_bisect_as_by_a_scan():
+    import random
+
+    rng = random.Random(7)
+    spans = seg_module._CueSpans([(rng.randrange(0, 1000), rng.randrange(1, 60), "A", str(i)) for i in range(300)])
+    for _ in range(2000):
+        start = rng.randrange(0, 1100)
+        end = start + rng.randrange(1, 80)
+        assert seg_module._cues_between(spans, start, end) == [s for s in spans if s[0] < end and s[0] + s[1] > start]
