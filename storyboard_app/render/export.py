@@ -32,6 +32,7 @@ import errno
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable
@@ -463,6 +464,10 @@ def soundtrack_audio(project: Project, timeline: Timeline, cues: list[DialogueCu
     return target
 
 
+#: an encoder that failed where less than this is free ran out of disk space
+FULL_DISK_BYTES = 1 << 20
+
+
 class Yuv420Writer:
     """moviepy's FFMPEG_VideoWriter, with raw yuv420p input.
 
@@ -520,7 +525,15 @@ class Yuv420Writer:
             raise RuntimeError(f"the encoder stopped while writing {self.target}: {error}") from None
 
     def _raise_if_disk_full(self, error: str) -> None:
-        if "No space left on device" in error:
+        """ffmpeg's last line does not always say it (it may end with "Nothing was written into
+        output file"): look at everything it said, and at the space left where it wrote."""
+        self._stderr.seek(0)
+        said = self._stderr.read().decode("utf-8", "replace")
+        full = "No space left on device" in error or "No space left on device" in said
+        if not full:
+            with contextlib.suppress(OSError):
+                full = shutil.disk_usage(self.path.parent).free < FULL_DISK_BYTES
+        if full:
             raise OSError(errno.ENOSPC, "No space left on device", str(self.target))
 
     def _error(self) -> str:
@@ -538,10 +551,12 @@ class Yuv420Writer:
             self.proc.stdin.close()  # type: ignore[union-attr]
         code = self.proc.wait()
         error = self._error() if code and exc_type is None else ""
-        self._stderr.close()
-        if error:
-            self._raise_if_disk_full(error)
-            raise RuntimeError(f"encoding {self.target} failed: {error}")
+        try:
+            if error:
+                self._raise_if_disk_full(error)
+                raise RuntimeError(f"encoding {self.target} failed: {error}")
+        finally:
+            self._stderr.close()
 
 
 def _animate_stills(timeline: Timeline, tmp: Path, width: int, height: int,
