@@ -116,3 +116,59 @@ def test_many_edits_and_plays_in_a_row_stay_consistent(make_window, qtbot, tmp_p
         player.stop()
     qtbot.waitUntil(lambda: plan_playback(session.project, session.document.bundle).missing == 0, timeout=120000)
     player.shutdown()
+
+
+class FakeSoundPlayer:
+    """Stands in for the soundtrack's QMediaPlayer where the machine has no audio device."""
+
+    def __init__(self):
+        from PySide6.QtCore import QUrl
+
+        self._source = QUrl()
+        self.calls: list[tuple] = []
+
+    def source(self):  # noqa: ANN201
+        return self._source
+
+    def setSource(self, url) -> None:  # noqa: ANN001, N802
+        self._source = url
+        self.calls.append(("source", url.toLocalFile()))
+
+    def setPosition(self, ms: int) -> None:  # noqa: N802
+        self.calls.append(("position", ms))
+
+    def setPlaybackRate(self, rate: float) -> None:  # noqa: N802
+        self.calls.append(("rate", rate))
+
+    def play(self) -> None:
+        self.calls.append(("play",))
+
+    def pause(self) -> None:
+        self.calls.append(("pause",))
+
+    def stop(self) -> None:
+        self.calls.append(("stop",))
+
+
+def test_the_mixed_soundtrack_plays_with_the_picture_from_the_clock(make_window, qtbot, tmp_path):
+    window = playing_window(make_window, tmp_path, ["#ff0000", "#00ff00", "#0000ff"])
+    player, session = window.player, window.session
+    fake = player.sound = FakeSoundPlayer()
+    with qtbot.waitSignal(player.preview_built, timeout=120000):
+        window.act_play.trigger()
+    # the soundtrack was handed to the sound player as soon as it was mixed, while playing
+    sources = [c[1] for c in fake.calls if c[0] == "source"]
+    assert sources and sources[-1] == str(player._preview) and player._preview.suffix == ".m4a"
+    qtbot.waitUntil(lambda: player.state == "stopped", timeout=30000)
+    assert ("stop",) in fake.calls  # it stops with the picture
+    # a second Play from the middle: the sound starts at once, at the playhead's time
+    fake.calls.clear()
+    session.set_playhead(48)
+    window.act_play.trigger()
+    assert ("play",) in fake.calls
+    positions = [c[1] for c in fake.calls if c[0] == "position"]
+    assert positions and abs(positions[-1] - 2000) < 300
+    window.act_play.trigger()  # pause: the sound pauses with the picture
+    assert fake.calls[-1] == ("stop",)
+    player.stop()
+    player.shutdown()
