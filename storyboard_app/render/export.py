@@ -1,20 +1,23 @@
-"""Writing the animatic MP4 through moviepy, at close to ffmpeg's own speed.
+"""Writing the animatic MP4, at close to ffmpeg's own speed, incrementally.
 
-Designed around moviepy's known pitfalls (DESIGN.md):
-
-* One ``VideoClip`` whose frame function walks our own timeline; every shot's take is conformed
-  to the output size and fps inside its ffmpeg decoder, and at most two decoders are open at a
-  time (one more only during a dissolve), so memory does not grow with the sequence.
+* The video is encoded as segments (render/segments.py): runs of frames made from the same
+  sources, each drawn by a fresh ``FrameComposer`` and encoded by its own x264 run with the same
+  settings, several at once; segments already in the cache are reused, then all are joined by
+  ffmpeg's concat demuxer with stream copy and the soundtrack is muxed in. A re-render after one
+  edit encodes only the segments that edit touched, and its frames are identical to a cold
+  render's. ``FrameComposer`` draws exactly what ``timeline.frame_plan`` says, the same plan the
+  segments are cut and keyed by.
+* Each shot's take is conformed to the output size and fps inside its ffmpeg decoder; a composer
+  holds at most two decoders, so memory does not grow with the sequence.
 * Frames stay yuv420p end to end (decoded, composed and encoded as yuv420p): no RGB round trip,
   half the bytes through the pipes. Untouched frames pass through without a copy; only burn-in
-  regions and transitions are computed. moviepy 2.2.1's writer ignores its ``pixel_format``
-  argument, so ``Yuv420Writer`` is its command with the input format declared correctly.
-* The soundtrack is mixed beforehand into a WAV in a temporary directory and muxed as AAC by the
-  encoder; nothing lands in the current directory.
-* Progress comes through a proglog logger; cancel raises from it, which stops the writer, and the
-  partial MP4 and the temp directory are removed on every exit path (the output is written via
-  ``atomic_output``; the work folder is a ``WorkFolder`` whose owner record lets the next export
-  sweep what a killed one left, see render/workfiles.py).
+  regions and transitions are computed.
+* The soundtrack is mixed into a WAV in a temporary directory and encoded to AAC once per distinct
+  mix (cached beside the segments); nothing lands in the current directory.
+* Progress counts encoded frames (cached ones count as done); cancel stops every encoder, and the
+  partial MP4, partial segments and the temp directory are removed on every exit path (the output
+  is written via ``atomic_output``; the work folder is a ``WorkFolder`` whose owner record lets the
+  next export sweep what a killed one left, see render/workfiles.py).
 * Running out of disk space is a ``DiskFullError`` naming the file being written.
 * The MP4 is tagged BT.709 (primaries, transfer, matrix, limited range) and every frame is
   BT.709: takes are decoded to it, burn-ins are converted with its matrix (yuv.py).
@@ -26,15 +29,19 @@ from __future__ import annotations
 import bisect
 import contextlib
 import errno
+import hashlib
+import os
 import re
+import shutil
 import tempfile
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-import proglog
 
 from ..files import atomic_output
 from ..media.camera import animate_still
@@ -55,9 +62,20 @@ from .burnins import (
     slate_frame,
     subtitle_text,
 )
+from .segments import (
+    Chunk,
+    EncodeOne,
+    EncoderSettings,
+    SegmentCache,
+    concat_list,
+    encode_missing,
+    ffmpeg_version,
+    media_identity,
+    plan_chunks,
+)
 from .sources import ClipSource, StaticSource, enlarge_pipe
 from .subtitles import DialogueCue, subtitle_cues, to_srt
-from .timeline import Segment, Timeline, segment_at
+from .timeline import PicturePlan, Segment, Timeline, frame_plan
 from .workfiles import WorkFolder, sweep_stale
 from .yuv import Overlay, black_frame, mix
 
@@ -87,22 +105,11 @@ class ExportOptions:
     #: a small line on the slate under the title (e.g. which voices were not installed and what
     #: spoke instead); "" for none
     slate_note: str = ""
-
-
-class _ProgressLogger(proglog.ProgressBarLogger):
-    """Routes moviepy's frame progress into a callback and turns a cancel into an exception."""
-
-    def __init__(self, total: int, progress: ProgressCallback | None, cancelled: Callable[[], bool] | None):
-        super().__init__()
-        self.total = max(total, 1)
-        self.progress = progress
-        self.cancelled = cancelled
-
-    def bars_callback(self, bar, attr, value, old_value=None):  # noqa: ANN001
-        if self.cancelled is not None and self.cancelled():
-            raise Cancelled("export cancelled")
-        if bar == "frame_index" and attr == "index" and self.progress is not None and value % 12 == 0:
-            self.progress(min(value / self.total, 1.0), f"frame {value} of {self.total}")
+    #: where encoded segments are kept between renders (``BUNDLE/cache/segments``; see
+    #: segments.py); None: a private folder removed after the export (nothing is reused)
+    segment_cache: Path | None = None
+    #: parallel segment encoders (None: one per core, at most 4)
+    workers: int | None = None
 
 
 class FrameComposer:
@@ -119,12 +126,12 @@ class FrameComposer:
         self.still_clips = still_clips
         self._sources: dict[int, ClipSource | StaticSource] = {}
         self._hint = 0
+        #: start the next shot's decoder while this one plays (off when the composer draws one
+        #: segment of the cache: the next shot belongs to another segment)
+        self.prefetch = True
         self._out = np.empty(width * height * 3 // 2, np.uint8)
         self._black = black_frame(width, height)
-        self._slate = None
-        if timeline.slate_frames:
-            subtitle = f"{project.width}x{project.height} · {format_rate(timeline.frame_rate)} fps · {len(timeline.segments)} shot{'' if len(timeline.segments) == 1 else 's'}"
-            self._slate = slate_frame(project.title, subtitle, width, height, note=options.slate_note)
+        self._slate: np.ndarray | None = None  # drawn when first shown (most segments never show it)
         self._timecode = None
         if self.burnins.timecode:
             sizes = Sizes.for_height(height)
@@ -206,16 +213,12 @@ class FrameComposer:
 
     # --- the frame function ---
     def frame(self, n: int) -> np.ndarray:
-        slate = self.timeline.slate_frames
-        if n < slate:
-            return self._slate if self._slate is not None else self._black
-        segments = self.timeline.segments
-        if not segments:
-            return self._black
-        i = self._hint = segment_at(self.timeline, n, self._hint)
-        seg = segments[i]
-        frame = self._picture(seg, n, i)
-        overlays = self._overlays_for(seg, n)
+        owner, plan = frame_plan(self.timeline, n, self._hint)
+        frame = self._draw(plan)
+        if owner < 0:  # the slate (or an empty timeline): no burn-ins
+            return frame
+        self._hint = owner
+        overlays = self._overlays_for(self.timeline.segments[owner], n)
         if not overlays:
             return frame
         if frame is not self._out:
@@ -225,33 +228,33 @@ class FrameComposer:
             overlay.draw(frame, self.width, self.height)
         return frame
 
-    def _picture(self, seg: Segment, n: int, i: int) -> np.ndarray:
+    def _draw(self, plan: PicturePlan) -> np.ndarray:
+        """The picture ``frame_plan`` describes (timeline.py owns the rules)."""
         segments = self.timeline.segments
-        nxt = segments[i + 1] if i + 1 < len(segments) else None
-        # a dissolve into the next shot starts half its length before the cut
-        if nxt is not None and nxt.dissolve_in and n >= nxt.start - nxt.dissolve_in // 2:
-            return self._dissolve(seg, nxt, n)
-        if seg.dissolve_in and n < seg.start + (seg.dissolve_in - seg.dissolve_in // 2):
-            return self._dissolve(segments[i - 1], seg, n)
+        if plan[0] == "slate":
+            if self._slate is None:
+                count = len(segments)
+                subtitle = (f"{self.project.width}x{self.project.height} · {format_rate(self.timeline.frame_rate)} fps · "
+                            f"{count} shot{'' if count == 1 else 's'}")
+                self._slate = slate_frame(self.project.title, subtitle, self.width, self.height,
+                                          note=self.options.slate_note)
+            return self._slate
+        if plan[0] == "black":
+            return self._black
+        if plan[0] == "dissolve":
+            _, a, local_a, b, local_b, t = plan
+            self._release_before(a)
+            np.copyto(self._out, self._source(segments[a]).frame(local_a))  # sources reuse their buffers
+            return mix(self._out, self._source(segments[b]).frame(local_b), t, self._out)
+        _, i, local, fade = plan
         self._release_before(i)
-        source = self._source(seg)
-        if n == seg.start and nxt is not None:
-            self._source(nxt).prepare()  # overlap the next decoder's start with this shot
-        picture = source.frame(n - seg.start)
-        if seg.fade_in and n - seg.start < seg.fade_in:
-            t = (n - seg.start) / seg.fade_in
-            return mix(self._black, picture, t, self._out)
+        source = self._source(segments[i])
+        if self.prefetch and local == 0 and i + 1 < len(segments):
+            self._source(segments[i + 1]).prepare()  # overlap the next decoder's start with this shot
+        picture = source.frame(local)
+        if fade is not None:
+            return mix(self._black, picture, fade, self._out)
         return picture
-
-    def _dissolve(self, a: Segment, b: Segment, n: int) -> np.ndarray:
-        self._release_before(a.index)
-        length = b.dissolve_in
-        begin = b.start - length // 2
-        t = (n - begin + 0.5) / length
-        frame_a = self._source(a).frame(min(n - a.start, a.frames - 1))
-        np.copyto(self._out, frame_a)  # sources reuse their buffers
-        frame_b = self._source(b).frame(max(n - b.start, 0))
-        return mix(self._out, frame_b, t, self._out)
 
     def _overlays_for(self, seg: Segment, n: int) -> list[Overlay]:
         if seg.index != self._overlay_shot:
@@ -280,6 +283,8 @@ def export_mp4(
     output = Path(output)
     sweep_stale(output)  # partials and work folders of exports that were killed
     try:
+        # the output's folder first: a folder that cannot be made fails before minutes of encoding
+        output.parent.mkdir(parents=True, exist_ok=True)
         with WorkFolder() as work:
             _export(project, timeline, cues, output, options, work, report, cancelled)
     except OSError as exc:
@@ -321,49 +326,153 @@ def _disk_full(where: object, output: Path) -> DiskFullError:
 
 def _export(project: Project, timeline: Timeline, cues: list[DialogueCue], output: Path, options: ExportOptions,
             work: WorkFolder, report: ProgressCallback, cancelled: Callable[[], bool] | None) -> None:
-    from moviepy import VideoClip
-
+    """Encode the segments the cache lacks (in parallel), mix the soundtrack, then join the
+    segments by stream copy and mux the sound (and soft subtitles) into the output."""
     width = options.width or project.width
     height = options.height or project.height
     rate = timeline.frame_rate  # the real rate (24000/1001 for 23.976): frames → seconds
-    fps = float(rate)
     x264_preset, crf, audio_bitrate = PRESETS[options.preset]
-    total = timeline.total_frames
-    duration = timeline.seconds(total)
     tmp = work.path
-    report(0.0, "conforming stills")
-    still_clips = _animate_stills(timeline, tmp, width, height, cancelled)
-    report(0.0, "mixing soundtrack")
-    soundtrack = mix_soundtrack(
-        [PlacedAudio(c.audio, timeline.seconds(timeline.slate_frames + c.start_frame)) for c in cues if c.audio],
-        tmp / "soundtrack.wav", duration,
-        music=options.music,
-        music_volume_db=options.music_volume_db if options.music_volume_db is not None else project.render.music_volume_db,
-        cancelled=cancelled,
-    )
-    composer = FrameComposer(project, timeline, width, height, options, cues, still_clips)
-    clip = None
+    # an integer rate stays an int (the segment keys of 24 fps projects are unchanged)
+    encoder = EncoderSettings(width, height, int(rate) if rate.denominator == 1 else rate, x264_preset, crf)
+    if options.segment_cache is not None:
+        cache = SegmentCache(options.segment_cache)
+    else:  # no bundle to keep them in: the same segmented path, in the work folder
+        cache = SegmentCache(tmp / "segments", limit_bytes=0)
+    chunks = plan_chunks(project, timeline, cues, options.burnins, encoder, options.slate_note)
+    cache.touch(chunks)  # in use from now on: a concurrent sweep keeps them
+    encode_one = segment_encoder(project, timeline, cues, options, encoder, tmp, target=output)
+    # the soundtrack (mix + AAC, several seconds for minutes of sound) is made while the
+    # segments encode, as the single-encoder export did; a failed encode stops it
+    stop_audio = threading.Event()
+
+    def audio_cancelled() -> bool:
+        return stop_audio.is_set() or (cancelled is not None and cancelled())
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundtrack") as pool:
+        audio_job = pool.submit(soundtrack_audio, project, timeline, cues, options, cache, tmp, audio_bitrate,
+                                audio_cancelled)
+        try:
+            encode_missing(chunks, cache, encode_one, workers=options.workers, cancelled=cancelled,
+                           progress=lambda done, of: report(0.97 * done / max(of, 1), f"frame {done} of {of}"))
+        except BaseException:
+            stop_audio.set()
+            raise
+        audio = audio_job.result()
+    report(0.97, "joining segments")
+    listing = concat_list([cache.path(c) for c in chunks], tmp / "segments.ffconcat")
+    subtitles = None
+    if options.soft_subtitles:
+        subtitles = tmp / "subtitles.srt"
+        subtitles.write_text(to_srt(subtitle_cues(cues, timeline.slate_frames), rate), encoding="utf-8")
+    with atomic_output(output) as partial:
+        work.claim(partial)
+        _join(listing, audio, subtitles, partial, output, cancelled)
+    cache.sweep(keep=chunks)
+
+
+def segment_encoder(project: Project, timeline: Timeline, cues: list[DialogueCue], options: ExportOptions,
+                    encoder: EncoderSettings, tmp: Path, target: Path | None = None) -> EncodeOne:
+    """The function that draws and encodes one segment (for ``segments.encode_missing``): a fresh
+    ``FrameComposer`` over the segment's frames into one x264 run with the shared settings.
+    ``tmp`` holds animated stills; ``target`` is the name error messages give."""
+    width, height, fps = encoder.width, encoder.height, encoder.fps
+    audio_bitrate = PRESETS[options.preset][2]
+
+    def encode_one(chunk: Chunk, temp: Path, should_stop: Callable[[], bool], frame_done: Callable[[int], None]) -> None:
+        still_clips = _animate_stills(timeline, tmp, width, height, should_stop,
+                                      only=set(chunk.sources), tag=chunk.key[:16])
+        composer = FrameComposer(project, timeline, width, height, options, cues, still_clips)
+        composer.prefetch = False
+        try:
+            with Yuv420Writer(temp, width, height, fps, preset=encoder.preset, crf=encoder.crf, audio=None,
+                              audio_bitrate=audio_bitrate, threads=encoder.threads, target=target or temp,
+                              faststart=False) as writer:
+                pending = 0
+                for n in range(chunk.start, chunk.end):
+                    writer.write_frame(composer.frame(n))
+                    pending += 1
+                    if pending == 12:
+                        if should_stop():
+                            raise Cancelled("export cancelled")
+                        frame_done(pending)
+                        pending = 0
+                frame_done(pending)
+        finally:
+            composer.close()
+
+    return encode_one
+
+
+def _join(listing: Path, audio: Path | None, subtitles: Path | None, partial: Path, output: Path,
+          cancelled: Callable[[], bool] | None) -> None:
+    """Segments joined without re-encoding (concat demuxer, ``-c copy``) + sound + subtitles."""
+    from ..media.ffmpeg import run_ffmpeg
+
+    cmd = ["-y", "-f", "concat", "-safe", "0", "-i", str(listing)]
+    maps = ["-map", "0:v"]
+    if audio is not None:
+        maps += ["-map", f"{cmd.count('-i')}:a"]
+        cmd += ["-i", str(audio)]
+    if subtitles is not None:
+        maps += ["-map", f"{cmd.count('-i')}:s"]
+        cmd += ["-f", "srt", "-i", str(subtitles)]
+    cmd += maps + ["-c:v", "copy", *BT709_OUTPUT]
+    if audio is not None:
+        cmd += ["-c:a", "copy"]
+    if subtitles is not None:
+        cmd += ["-c:s", "mov_text", "-metadata:s:s:0", "language=und"]
+    cmd += ["-movflags", "+faststart", "-f", "mp4", str(partial)]
     try:
-        clip = VideoClip(frame_function=lambda t: composer.frame(int(round(t * fps))), duration=timeline.seconds(total) + 0.5 / fps)
-        clip.size = (width, height)
-        logger = _ProgressLogger(total, lambda f, m: report(f, m), cancelled)
-        subtitles = None
-        if options.soft_subtitles:
-            subtitles = tmp / "subtitles.srt"
-            subtitles.write_text(to_srt(subtitle_cues(cues, timeline.slate_frames), rate), encoding="utf-8")
-        with atomic_output(output) as partial:
-            work.claim(partial)
-            writer = Yuv420Writer(partial, width, height, rate, preset=x264_preset, crf=crf, audio=soundtrack,
-                                  audio_bitrate=audio_bitrate, threads=options.threads, target=output,
-                                  subtitles=subtitles)
-            with writer:
-                for frame in clip.iter_frames(fps=fps, logger=logger, dtype="uint8"):
-                    writer.write_frame(frame)
+        run_ffmpeg(cmd, what=f"joining {output}", cancelled=cancelled)
+    except FFmpegError as exc:
+        if "No space left on device" in str(exc):
+            raise OSError(errno.ENOSPC, "No space left on device", str(output)) from None
+        raise
+
+
+#: bump when the mix (audio.py) changes what a given set of lines sounds like
+SOUNDTRACK_VERSION = 1
+
+
+def soundtrack_audio(project: Project, timeline: Timeline, cues: list[DialogueCue], options: ExportOptions,
+                     cache: SegmentCache, tmp: Path, audio_bitrate: str,
+                     cancelled: Callable[[], bool] | None) -> Path:
+    """The mixed soundtrack encoded as AAC (an .m4a), from the cache when the same lines at the
+    same times (same files), music and length were mixed before: AAC encoding costs several
+    seconds for a five-minute animatic, the biggest fixed cost of a re-render."""
+    fps = timeline.frame_rate  # the real rate: frames → seconds
+    duration = timeline.seconds(timeline.total_frames)
+    placed = [PlacedAudio(c.audio, timeline.seconds(timeline.slate_frames + c.start_frame)) for c in cues if c.audio]
+    volume = options.music_volume_db if options.music_volume_db is not None else project.render.music_volume_db
+    key = hashlib.sha256(repr((
+        SOUNDTRACK_VERSION, ffmpeg_version(), audio_bitrate, timeline.total_frames, fps,
+        [(media_identity(p.path), p.start_seconds) for p in placed],
+        media_identity(options.music), volume,
+    )).encode("utf-8")).hexdigest()[:40]
+    target = cache.root / f"audio-{key}.m4a"
+    if target.is_file():
+        with contextlib.suppress(OSError):
+            os.utime(target)
+        return target
+    from ..media.ffmpeg import run_ffmpeg
+
+    wav = mix_soundtrack(placed, tmp / "soundtrack.wav", duration, music=options.music, music_volume_db=volume,
+                         cancelled=cancelled)
+    cache.root.mkdir(parents=True, exist_ok=True)
+    partial = cache.root / f".tmp-{os.getpid()}-{threading.get_ident()}-audio-{key}.m4a"
+    try:
+        run_ffmpeg(["-y", "-i", str(wav), "-c:a", "aac", "-b:a", audio_bitrate, "-f", "mp4", str(partial)],
+                   what="encoding the soundtrack", cancelled=cancelled)
+        os.replace(partial, target)
     finally:
-        composer.close()
-        if clip is not None:
-            with contextlib.suppress(Exception):
-                clip.close()
+        with contextlib.suppress(OSError):
+            partial.unlink()
+    return target
+
+
+#: an encoder that failed where less than this is free ran out of disk space
+FULL_DISK_BYTES = 1 << 20
 
 
 class Yuv420Writer:
@@ -371,13 +480,13 @@ class Yuv420Writer:
 
     moviepy 2.2.1's writer accepts ``pixel_format`` but overwrites it with rgb24 (and forces a
     yuva420p output format for libx264), so yuv420p frames would be misread. The command below is
-    moviepy's, with the input format declared correctly; frames still come from moviepy's
-    ``iter_frames`` with its proglog progress.
+    moviepy's, with the input format declared correctly; the exporter feeds it one segment's
+    frames from a ``FrameComposer``.
     """
 
     def __init__(self, path: Path, width: int, height: int, fps: int | Fraction, *, preset: str, crf: int,
                  audio: Path | None, audio_bitrate: str, threads: int | None, target: Path | None = None,
-                 subtitles: Path | None = None):
+                 subtitles: Path | None = None, faststart: bool = True):
         import subprocess
 
         from ..media.ffmpeg import ffmpeg_exe
@@ -400,8 +509,9 @@ class Yuv420Writer:
         # BT.709: the frames' colour description (setparams, what ffmpeg 7+ encoders read) and
         # the encoder's (what older builds read); output options alone tag only the matrix
         cmd += ["-vf", BT709_TAG, *BT709_OUTPUT,
-                "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
-                "-movflags", "+faststart"]
+                "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p"]
+        if faststart:
+            cmd += ["-movflags", "+faststart"]
         if threads:
             cmd += ["-threads", str(threads)]
         cmd += ["-f", "mp4", str(path)]
@@ -422,7 +532,15 @@ class Yuv420Writer:
             raise RuntimeError(f"the encoder stopped while writing {self.target}: {error}") from None
 
     def _raise_if_disk_full(self, error: str) -> None:
-        if "No space left on device" in error:
+        """ffmpeg's last line does not always say it (it may end with "Nothing was written into
+        output file"): look at everything it said, and at the space left where it wrote."""
+        self._stderr.seek(0)
+        said = self._stderr.read().decode("utf-8", "replace")
+        full = "No space left on device" in error or "No space left on device" in said
+        if not full:
+            with contextlib.suppress(OSError):
+                full = shutil.disk_usage(self.path.parent).free < FULL_DISK_BYTES
+        if full:
             raise OSError(errno.ENOSPC, "No space left on device", str(self.target))
 
     def _error(self) -> str:
@@ -440,22 +558,27 @@ class Yuv420Writer:
             self.proc.stdin.close()  # type: ignore[union-attr]
         code = self.proc.wait()
         error = self._error() if code and exc_type is None else ""
-        self._stderr.close()
-        if error:
-            self._raise_if_disk_full(error)
-            raise RuntimeError(f"encoding {self.target} failed: {error}")
+        try:
+            if error:
+                self._raise_if_disk_full(error)
+                raise RuntimeError(f"encoding {self.target} failed: {error}")
+        finally:
+            self._stderr.close()
 
 
 def _animate_stills(timeline: Timeline, tmp: Path, width: int, height: int,
-                    cancelled: Callable[[], bool] | None) -> dict[int, Path]:
-    """Still takes (images) become clips with their shot's camera move, once, in ffmpeg."""
+                    cancelled: Callable[[], bool] | None, only: set[int] | None = None,
+                    tag: str = "") -> dict[int, Path]:
+    """Still takes (images) become clips with their shot's camera move, once, in ffmpeg
+    (``only``: just these timeline segments; ``tag`` keeps parallel encoders' files apart)."""
     out: dict[int, Path] = {}
     for seg in timeline.segments:
+        if only is not None and seg.index not in only:
+            continue
         if seg.media is not None and seg.still:
-            target = tmp / f"still-{seg.index}.mp4"
+            target = tmp / f"still-{tag}{seg.index}.mp4"
             animate_still(seg.media, target, width=width, height=height, fps=timeline.fps, frames=seg.frames,
                           move=seg.shot.camera_move.value, strength=seg.shot.camera_strength, seed=seg.index,
                           crf=18, cancelled=cancelled)
             out[seg.index] = target
     return out
-

@@ -78,7 +78,6 @@ def render_animatic(
 ) -> ExportReport:
     from ..generation.service import generate_shots
     from ..media.ffmpeg import Cancelled
-    from ..voice.service import VoiceService
 
     if dialogue_overflow not in DIALOGUE_OVERFLOW:
         raise ValueError(f"dialogue_overflow must be one of {', '.join(DIALOGUE_OVERFLOW)} "
@@ -112,21 +111,12 @@ def render_animatic(
             if shot.id not in done:
                 reasons.setdefault(shot.id, "generation stopped before this shot finished")
 
+    from ..voice.service import VoiceService
+
     voice = VoiceService(document.paths)
-    report_stage("voice", 0.0, "synthesizing dialogue")
-    voice.synthesize(project, progress=lambda done, total, m: report_stage("voice", done / max(total, 1), m),
-                     cancelled=cancelled)
     fps, rate = output_rate(project, options.fps)  # timebase (frame counts), real rate (seconds)
-    plans = {shot.id: voice.plan(project, shot) for shot in project.all_shots()}
-    overflowing = [shot for shot in project.all_shots() if _vo_end(plans[shot.id]) > shot.duration]
-    if dialogue_overflow == "fit" and overflowing:
-        project = _fitted(project, {shot.id: _vo_end(plans[shot.id]) for shot in overflowing})
-    trim_dir = document.paths.cache / "voice-trimmed"
-    placed = {shot.id: _placed(shot, plans[shot.id]) for shot in project.all_shots()}
-    # the one cue list behind the burn-ins, the soundtrack and the soft subtitle track
-    cues = place_dialogue(project, placed, fps, trim_at_cut=dialogue_overflow == "trim",
-                          trim_audio=lambda audio, seconds: _trimmed_wav(audio, seconds, trim_dir))
-    report_stage("voice", 1.0, f"{len(cues)} lines")
+    project, cues, overflowing = voiced_cues(document, project, fps, dialogue_overflow,
+                                             progress=report_stage, cancelled=cancelled, voice=voice)
     missing = voice.missing_voices()
     if missing and options.burnins.slate:
         note = "Stand-in voice: " + "; ".join(m.short() for m in missing)
@@ -134,6 +124,8 @@ def render_animatic(
 
     slate = int(round(options.slate_seconds * rate)) if options.burnins.slate else 0
     timeline = build_timeline(project, bundle, slate_frames=slate, fps=fps)
+    if options.segment_cache is None:  # re-renders of this bundle reuse the unchanged segments
+        options = dataclasses.replace(options, segment_cache=document.paths.cache / "segments")
     export_mp4(project, timeline, cues, output, options,
                progress=lambda f, m: report_stage("export", f, m), cancelled=cancelled)
     placeholders = [
@@ -150,6 +142,35 @@ def render_animatic(
         elapsed=time.monotonic() - began,
         missing_voices=missing,
     )
+
+
+def voiced_cues(document: Document, project, fps: int, dialogue_overflow: str = DEFAULT_DIALOGUE_OVERFLOW, *,  # noqa: ANN001
+                progress: StageProgress | None = None, cancelled: Callable[[], bool] | None = None,
+                voice=None):  # noqa: ANN001, ANN201
+    """Synthesize missing voice lines and place every line on the timeline.
+
+    Returns (project, cues, overflowing shots): the project is a fitted copy under the "fit"
+    policy when some dialogue runs past its shot, else ``project`` itself. The one cue list
+    behind the burn-ins, the soundtrack and the soft subtitle track; the player uses it too.
+    ``voice`` is the VoiceService to use (the caller's, to ask it which voices stood in).
+    """
+    from ..voice.service import VoiceService
+
+    report_stage = progress or (lambda stage, f, m: None)
+    voice = voice if voice is not None else VoiceService(document.paths)
+    report_stage("voice", 0.0, "synthesizing dialogue")
+    voice.synthesize(project, progress=lambda done, total, m: report_stage("voice", done / max(total, 1), m),
+                     cancelled=cancelled)
+    plans = {shot.id: voice.plan(project, shot) for shot in project.all_shots()}
+    overflowing = [shot for shot in project.all_shots() if _vo_end(plans[shot.id]) > shot.duration]
+    if dialogue_overflow == "fit" and overflowing:
+        project = _fitted(project, {shot.id: _vo_end(plans[shot.id]) for shot in overflowing})
+    trim_dir = document.paths.cache / "voice-trimmed"
+    placed = {shot.id: _placed(shot, plans[shot.id]) for shot in project.all_shots()}
+    cues = place_dialogue(project, placed, fps, trim_at_cut=dialogue_overflow == "trim",
+                          trim_audio=lambda audio, seconds: _trimmed_wav(audio, seconds, trim_dir))
+    report_stage("voice", 1.0, f"{len(cues)} lines")
+    return project, cues, overflowing
 
 
 def _no_clip_reason(shot: Shot) -> str:

@@ -135,3 +135,41 @@ def segment_at(timeline: Timeline, frame: int, hint: int = 0) -> int:
     while i < len(segments) - 1 and frame >= segments[i].end:
         i += 1
     return i
+
+
+#: what output frame n shows, as data (``frame_plan``): ("slate",), ("black",),
+#: ("shot", i, local, fade) with fade the fade-from-black weight or None, or
+#: ("dissolve", a, local_a, b, local_b, t) mixing segment a into segment b with weight t
+PicturePlan = tuple
+
+
+def frame_plan(timeline: Timeline, n: int, hint: int = 0) -> tuple[int, PicturePlan]:
+    """(owner segment index or -1, the picture plan) for output frame ``n``.
+
+    The single definition of which sources make a frame: the exporter draws what it says, and
+    the segment cache (segments.py) cuts and keys its segments by it, so a cached segment can
+    never disagree with what a fresh render would draw. A dissolve of N frames starts N//2
+    frames before its cut and uses held handles (see the module docstring).
+    """
+    if n < timeline.slate_frames:
+        return -1, ("slate",)
+    segments = timeline.segments
+    if not segments:
+        return -1, ("black",)
+    i = segment_at(timeline, n, hint)
+    seg = segments[i]
+    nxt = segments[i + 1] if i + 1 < len(segments) else None
+    if nxt is not None and nxt.dissolve_in and n >= nxt.start - nxt.dissolve_in // 2:
+        return i, _dissolve_plan(seg, nxt, n)
+    if seg.dissolve_in and n < seg.start + (seg.dissolve_in - seg.dissolve_in // 2):
+        return i, _dissolve_plan(segments[i - 1], seg, n)
+    local = n - seg.start
+    fade = local / seg.fade_in if seg.fade_in and local < seg.fade_in else None
+    return i, ("shot", i, local, fade)
+
+
+def _dissolve_plan(a: Segment, b: Segment, n: int) -> PicturePlan:
+    length = b.dissolve_in
+    begin = b.start - length // 2
+    t = (n - begin + 0.5) / length
+    return ("dissolve", a.index, min(n - a.start, a.frames - 1), b.index, max(n - b.start, 0), t)

@@ -13,6 +13,7 @@ yuv420p is BT.601; using it here would shift every burn-in's colour under a BT.7
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,11 +133,16 @@ def mix(a: np.ndarray, b: np.ndarray, t: float, out: np.ndarray) -> np.ndarray:
     return out
 
 
-_SCRATCH: dict[int, np.ndarray] = {}
+#: per thread: segments are drawn by several encoder threads at once (render/segments.py), and
+#: a scratch buffer shared between them mixed one dissolve's frames into another's
+_SCRATCH = threading.local()
 
 
 def _scratch(size: int) -> np.ndarray:
-    buf = _SCRATCH.get(size)
+    buffers = getattr(_SCRATCH, "buffers", None)
+    if buffers is None:
+        buffers = _SCRATCH.buffers = {}
+    buf = buffers.get(size)
     if buf is None:
-        buf = _SCRATCH[size] = np.empty(size, np.uint32)
+        buf = buffers[size] = np.empty(size, np.uint32)
     return buf

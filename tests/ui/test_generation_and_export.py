@@ -176,13 +176,15 @@ def test_the_whole_story_in_the_app(make_window, qtbot, tmp_path):
         window.act_generate_all.trigger()
         qtbot.waitUntil(lambda: badges(window) == ["done"] * 3, timeout=90000)
 
-        # play the animatic with voiceover (preview rendered in the background, then played)
+        # play the animatic with voiceover (segments and soundtrack built in the background)
         window.session.set_playhead(0)
         window.player.play()
         qtbot.waitUntil(lambda: window.player.state == "playing", timeout=90000)
         qtbot.waitUntil(lambda: window.viewer.frame_image is not None and window.session.playhead > 5, timeout=30000)
         window.player.stop()
     assert probe_.worst < 200, f"UI thread stalled {probe_.worst} ms"
+    # the soundtrack is mixed in the background while playback runs (issue 16.6)
+    qtbot.waitUntil(lambda: window.player._preview is not None, timeout=60000)
     preview = window.player._preview
     audio = decode_audio(preview, 48000)
     start = int(shots[0].duration / window.session.project.fps * 48000)
