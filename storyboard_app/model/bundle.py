@@ -41,7 +41,7 @@ from .validation import (
     resolve_media_path,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUNDLE_SUFFIX = ".sbproj"
 PROJECT_FILE = "project.json"
 BACKUP_FILE = "project.json.bak"
@@ -59,6 +59,13 @@ UPGRADES: dict[int, Upgrade] = {
     # 3: the project gains ``style_tests`` and a take gains ``style_id`` (issue 18); both default
     # to empty, so a schema-2 project needs no change beyond its version number.
     2: lambda data: data,
+    # 4: new optional fields, all with defaults, so a schema-3 project needs no change beyond its
+    # version number: a scene's ``location``/``time_of_day``/``scene_number`` and a line's
+    # ``delivery`` (script import, issue 16); a take's ``remote_job`` and ``outdated`` (remote
+    # generators, issue 14); a voice's ``speaker`` (issue 15); the project's ``ntsc`` flag
+    # (23.976/29.97/59.94, issue 17). Schema 4 files are refused by older versions (they would
+    # not know these fields), which is why the number moves.
+    3: lambda data: data,
 }
 
 

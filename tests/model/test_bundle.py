@@ -254,11 +254,11 @@ def test_a_schema_1_project_opens_with_the_new_fields_defaulted_and_saves_as_the
     loaded = load_project(root)
     assert loaded.notes == "" and loaded.narrator_voice == VoiceSettings()
     save_project(loaded, root)
-    assert json.loads((root / "project.json").read_text())["schema_version"] == SCHEMA_VERSION == 3
+    assert json.loads((root / "project.json").read_text())["schema_version"] == SCHEMA_VERSION
 
 
 def test_a_schema_2_project_opens_with_no_style_tests_and_untagged_takes(project, tmp_path):
-    """0.2 wrote schema 2 (no style tests, no take style): it opens and saves as schema 3."""
+    """0.2 wrote schema 2 (no style tests, no take style): it opens and saves as the current schema."""
     v2 = json.loads(project_json(project))
     v2["schema_version"] = 2
     del v2["style_tests"]
@@ -270,7 +270,33 @@ def test_a_schema_2_project_opens_with_no_style_tests_and_untagged_takes(project
     loaded = load_project(root)
     assert loaded.style_tests == [] and all(t.style_id is None for s in loaded.all_shots() for t in s.takes)
     save_project(loaded, root)
-    assert json.loads((root / "project.json").read_text())["schema_version"] == 3
+    assert json.loads((root / "project.json").read_text())["schema_version"] == SCHEMA_VERSION
+
+
+def test_a_schema_3_project_opens_with_the_wave_3_fields_defaulted(project, tmp_path):
+    """Schema 3 had no scene location, line delivery, take remote job, voice speaker or NTSC flag:
+    it opens with their defaults and saves as schema 4, which then carries them."""
+    v3 = json.loads(project_json(project))
+    v3["schema_version"] = 3
+    del v3["ntsc"]
+    for character in v3["characters"]:
+        del character["voice"]["speaker"]
+    for seq in v3["sequences"]:
+        for key in ("location", "time_of_day", "scene_number"):
+            del seq[key]
+        for shot in seq["shots"]:
+            for line in shot["dialogue"]:
+                del line["delivery"]
+            for take in shot["takes"]:
+                del take["remote_job"], take["outdated"]
+    root = _write(tmp_path / "v3.sbproj", v3)
+    loaded = load_project(root)
+    assert loaded.ntsc is False and all(c.voice.speaker == "" for c in loaded.characters)
+    assert all(s.location == "" and s.scene_number == "" for s in loaded.sequences)
+    assert all(t.remote_job is None and not t.outdated for s in loaded.all_shots() for t in s.takes)
+    save_project(loaded, root)
+    saved = json.loads((root / "project.json").read_text())
+    assert saved["schema_version"] == SCHEMA_VERSION == 4 and saved["ntsc"] is False
 
 
 # --------------------------------------------------------------------------- media path escapes
