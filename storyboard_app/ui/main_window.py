@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -370,8 +371,10 @@ class MainWindow(QMainWindow):
         self.timeline.canvas.customContextMenuRequested.connect(self._timeline_menu)
         panels = (
             ("inspector", "Shot", self.inspector, Qt.RightDockWidgetArea),
-            ("characters", "Characters", self.characters, Qt.LeftDockWidgetArea),
-            ("styles", "Styles", self.styles, Qt.LeftDockWidgetArea),
+            # the character (voice picker) and style (editor) panels are taller than a laptop
+            # screen's share of the left column: they scroll instead of growing the window
+            ("characters", "Characters", _scrolling(self.characters), Qt.LeftDockWidgetArea),
+            ("styles", "Styles", _scrolling(self.styles), Qt.LeftDockWidgetArea),
             ("history", "History", self.history_view, Qt.LeftDockWidgetArea),
             ("takes", "Takes", self.takes, Qt.RightDockWidgetArea),
             ("queue", "Queue", self.queue_panel, Qt.BottomDockWidgetArea),
@@ -991,3 +994,14 @@ class MainWindow(QMainWindow):
         self.session.close()
         self.thumbnails.wait(3000)
         event.accept()
+
+
+def _scrolling(panel: QWidget) -> QScrollArea:
+    """``panel`` in a frameless scroll area that fills the dock, so a tall panel scrolls rather
+    than forcing its minimum height on the whole window."""
+    area = QScrollArea()
+    area.setObjectName(f"{panel.objectName() or type(panel).__name__}Scroll")
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.NoFrame)
+    area.setWidget(panel)
+    return area
