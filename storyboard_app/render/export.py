@@ -410,14 +410,7 @@ def _join(listing: Path, audio: Path | None, subtitles: Path | None, partial: Pa
     from ..media.ffmpeg import run_ffmpeg
 
     cmd = ["-y", "-f", "concat", "-safe", "0", "-i", str(listing)]
-    maps = ["-map", "0:v"]
-    if audio is not None:
-        maps += ["-map", f"{cmd.count('-i')}:a"]
-        cmd += ["-i", str(audio)]
-    if subtitles is not None:
-        maps += ["-map", f"{cmd.count('-i')}:s"]
-        cmd += ["-f", "srt", "-i", str(subtitles)]
-    cmd += maps + ["-c:v", "copy", *BT709_OUTPUT]
+    cmd += _sound_and_subtitle_inputs(cmd, audio, subtitles) + ["-c:v", "copy", *BT709_OUTPUT]
     if audio is not None:
         cmd += ["-c:a", "copy"]
     if subtitles is not None:
@@ -429,6 +422,19 @@ def _join(listing: Path, audio: Path | None, subtitles: Path | None, partial: Pa
         if "No space left on device" in str(exc):
             raise OSError(errno.ENOSPC, "No space left on device", str(output)) from None
         raise
+
+
+def _sound_and_subtitle_inputs(cmd: list[str], audio: Path | None, subtitles: Path | None) -> list[str]:
+    """Append the soundtrack and SRT inputs (when given) to ``cmd``, whose first input is the
+    video; returns the ``-map`` arguments for the video and each of them, in that order."""
+    maps = ["-map", "0:v"]
+    if audio is not None:
+        maps += ["-map", f"{cmd.count('-i')}:a"]
+        cmd += ["-i", str(audio)]
+    if subtitles is not None:
+        maps += ["-map", f"{cmd.count('-i')}:s"]
+        cmd += ["-f", "srt", "-i", str(subtitles)]
+    return maps
 
 
 #: bump when the mix (audio.py) changes what a given set of lines sounds like
@@ -494,14 +500,7 @@ class Yuv420Writer:
         cmd = [ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error",
                "-f", "rawvideo", "-vcodec", "rawvideo", "-s", f"{width}x{height}", "-pix_fmt", "yuv420p",
                "-r", f"{Fraction(fps).numerator}/{Fraction(fps).denominator}", "-an", "-i", "-"]
-        maps = ["-map", "0:v"]
-        if audio is not None:
-            maps += ["-map", f"{cmd.count('-i')}:a"]
-            cmd += ["-i", str(audio)]
-        if subtitles is not None:
-            maps += ["-map", f"{cmd.count('-i')}:s"]
-            cmd += ["-f", "srt", "-i", str(subtitles)]
-        cmd += maps
+        cmd += _sound_and_subtitle_inputs(cmd, audio, subtitles)
         if audio is not None:
             cmd += ["-c:a", "aac", "-b:a", audio_bitrate]
         if subtitles is not None:

@@ -345,12 +345,7 @@ class Player(QObject):
         source, ms = plan.entries[self._entry_at(frame)].source_at(frame, plan.fps)
         if source is None or source.suffix.lower() not in VIDEO_SUFFIXES:
             return
-        url = QUrl.fromLocalFile(str(source))
-        if self.media.source() != url:
-            self._start_at_ms = ms
-            self.media.setSource(url)
-        else:
-            self.media.setPosition(ms)
+        self._cue(source, ms)
         self.media.pause()  # decoded and waiting; the viewer ignores its frames until Play
 
     def shuttle(self, direction: int) -> None:
@@ -455,14 +450,19 @@ class Player(QObject):
                 image = placeholder_image(entry.label, width, height)
             self._show(image)
             return
+        self._cue(source, ms)
+        self.media.setPlaybackRate(self._speed)
+        self.media.play()
+
+    def _cue(self, source: Path, ms: int) -> None:
+        """Put the media player on ``source`` at ``ms`` (loading it when it is another file: the
+        position is applied once it has loaded)."""
         url = QUrl.fromLocalFile(str(source))
         if self.media.source() != url:
             self._start_at_ms = ms
             self.media.setSource(url)
         else:
             self.media.setPosition(ms)
-        self.media.setPlaybackRate(self._speed)
-        self.media.play()
 
     def _clock_frame(self) -> int:
         fps = self._plan.fps if self._plan is not None else self.session.project.frame_rate
