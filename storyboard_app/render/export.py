@@ -75,7 +75,7 @@ from .segments import (
 )
 from .sources import ClipSource, StaticSource, enlarge_pipe
 from .subtitles import DialogueCue, subtitle_cues, to_srt
-from .timeline import PicturePlan, Segment, Timeline, frame_plan
+from .timeline import PicturePlan, Segment, Timeline, encoder_rate, frame_plan
 from .workfiles import WorkFolder, sweep_stale
 from .yuv import Overlay, black_frame, mix
 
@@ -333,8 +333,7 @@ def _export(project: Project, timeline: Timeline, cues: list[DialogueCue], outpu
     rate = timeline.frame_rate  # the real rate (24000/1001 for 23.976): frames → seconds
     x264_preset, crf, audio_bitrate = PRESETS[options.preset]
     tmp = work.path
-    # an integer rate stays an int (the segment keys of 24 fps projects are unchanged)
-    encoder = EncoderSettings(width, height, int(rate) if rate.denominator == 1 else rate, x264_preset, crf)
+    encoder = EncoderSettings(width, height, encoder_rate(rate), x264_preset, crf)
     if options.segment_cache is not None:
         cache = SegmentCache(options.segment_cache)
     else:  # no bundle to keep them in: the same segmented path, in the work folder

@@ -108,6 +108,12 @@ def output_rate(project: Project, fps: int | None = None) -> tuple[int, Fraction
     return fps, Fraction(fps)
 
 
+def encoder_rate(rate: Fraction) -> int | Fraction:
+    """The rate as the segment encoder is told it: a whole rate stays an ``int``, so the segment
+    cache keys of ordinary (24, 25, 30 fps) projects do not change with the NTSC support."""
+    return int(rate) if rate.denominator == 1 else rate
+
+
 def to_export_frames(project_frames: int, project_fps: int, fps: int) -> int:
     return int(round(project_frames * fps / project_fps))
 

@@ -94,10 +94,11 @@ class PlayPlan:
 
 
 def play_rate(project) -> int | Fraction:  # noqa: ANN001
-    """The rate segments are encoded and played at: the project's real rate, an int when whole
-    (so the segment keys of ordinary projects stay as they were)."""
-    rate = project.frame_rate
-    return int(rate) if rate.denominator == 1 else rate
+    """The rate segments are encoded and played at: the project's real rate, as the exporter
+    gives it to its segment encoder."""
+    from ..render.timeline import encoder_rate
+
+    return encoder_rate(project.frame_rate)
 
 
 def preview_size(project) -> tuple[int, int]:  # noqa: ANN001
