@@ -32,20 +32,17 @@ import errno
 import hashlib
 import os
 import re
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from ..files import atomic_output
 from ..media.camera import animate_still
-from ..media.ffmpeg import BT709_OUTPUT, BT709_TAG, Cancelled, FFmpegError
+from ..media.ffmpeg import BT709_OUTPUT, Cancelled, FFmpegError
 from ..model import ConformMode, Project
 from ..model.timecode import format_rate
 from .audio import PlacedAudio, mix_soundtrack
@@ -62,6 +59,8 @@ from .burnins import (
     slate_frame,
     subtitle_text,
 )
+from .encoder import FULL_DISK_BYTES, Yuv420Writer, sound_and_subtitle_inputs  # noqa: F401 - re-exported
+from .fused import body_of, encode_body
 from .segments import (
     Chunk,
     EncodeOne,
@@ -73,7 +72,7 @@ from .segments import (
     media_identity,
     plan_chunks,
 )
-from .sources import ClipSource, StaticSource, enlarge_pipe
+from .sources import ClipSource, StaticSource
 from .subtitles import DialogueCue, subtitle_cues, to_srt
 from .timeline import PicturePlan, Segment, Timeline, encoder_rate, frame_plan
 from .workfiles import WorkFolder, sweep_stale
@@ -86,6 +85,10 @@ PRESETS = {
     "preview": ("ultrafast", 23, "160k"),
     "delivery": ("slow", 18, "256k"),
 }
+#: ffmpeg's AAC coder per preset: "fast" encodes the soundtrack of a five-minute animatic in
+#: 2.8 CPU-s where the default "twoloop" takes 7.3 (measured, bench/RESULTS.md); a preview's temp
+#: voice does not need the better coder, a delivery keeps it
+AAC_CODERS = {"preview": "fast", "delivery": "twoloop"}
 
 
 @dataclass
@@ -189,15 +192,21 @@ class FrameComposer:
         return overlays
 
     # --- sources, opened lazily and closed when the playhead leaves them ---
+    def media_of(self, seg: Segment) -> tuple[Path | None, ConformMode]:
+        """The clip a shot's frames come from (its take, or its still animated with the camera
+        move; None: no take, a placeholder card) and how it is conformed to the shot's length."""
+        if seg.index in self.still_clips:
+            return self.still_clips[seg.index], ConformMode.HOLD
+        return seg.media, self.conform
+
     def _source(self, seg: Segment) -> ClipSource | StaticSource:
         source = self._sources.get(seg.index)
         if source is None:
-            media = self.still_clips.get(seg.index, seg.media)
+            media, conform = self.media_of(seg)
             if media is None:
                 frame = placeholder_frame(seg.shot.number or str(seg.index + 1), seg.shot.prompt, self.width, self.height)
                 source = StaticSource(frame)
             else:
-                conform = ConformMode.HOLD if seg.index in self.still_clips else self.conform
                 source = ClipSource(media, self.width, self.height, self.fps, seg.frames, conform)
             self._sources[seg.index] = source
         return source
@@ -255,6 +264,15 @@ class FrameComposer:
         if fade is not None:
             return mix(self._black, picture, fade, self._out)
         return picture
+
+    def overlays_at(self, n: int) -> list[Overlay]:
+        """The burn-ins drawn on output frame n (none on the slate), as ``frame(n)`` draws them:
+        for the fused body encoder, which blends them in ffmpeg."""
+        owner, _ = frame_plan(self.timeline, n, self._hint)
+        if owner < 0:
+            return []
+        self._hint = owner
+        return self._overlays_for(self.timeline.segments[owner], n)
 
     def _overlays_for(self, seg: Segment, n: int) -> list[Overlay]:
         if seg.index != self._overlay_shot:
@@ -384,6 +402,16 @@ def segment_encoder(project: Project, timeline: Timeline, cues: list[DialogueCue
         composer = FrameComposer(project, timeline, width, height, options, cues, still_clips)
         composer.prefetch = False
         try:
+            body = None
+            if len(chunk.sources) == 1:
+                media, conform = composer.media_of(timeline.segments[chunk.sources[0]])
+                body = body_of(timeline, chunk.start, chunk.end, media, conform)
+            if body is not None:  # one shot's take: decoded, burnt in and encoded by one ffmpeg
+                encode_body(body, composer.overlays_at, chunk.start, temp, width=width, height=height,
+                            fps=timeline.fps, rate=fps, preset=encoder.preset, crf=encoder.crf,
+                            threads=encoder.threads, target=target or temp, should_stop=should_stop,
+                            frame_done=frame_done)
+                return
             with Yuv420Writer(temp, width, height, fps, preset=encoder.preset, crf=encoder.crf, audio=None,
                               audio_bitrate=audio_bitrate, threads=encoder.threads, target=target or temp,
                               faststart=False) as writer:
@@ -409,7 +437,7 @@ def _join(listing: Path, audio: Path | None, subtitles: Path | None, partial: Pa
     from ..media.ffmpeg import run_ffmpeg
 
     cmd = ["-y", "-f", "concat", "-safe", "0", "-i", str(listing)]
-    cmd += _sound_and_subtitle_inputs(cmd, audio, subtitles) + ["-c:v", "copy", *BT709_OUTPUT]
+    cmd += sound_and_subtitle_inputs(cmd, audio, subtitles) + ["-c:v", "copy", *BT709_OUTPUT]
     if audio is not None:
         cmd += ["-c:a", "copy"]
     if subtitles is not None:
@@ -421,19 +449,6 @@ def _join(listing: Path, audio: Path | None, subtitles: Path | None, partial: Pa
         if "No space left on device" in str(exc):
             raise OSError(errno.ENOSPC, "No space left on device", str(output)) from None
         raise
-
-
-def _sound_and_subtitle_inputs(cmd: list[str], audio: Path | None, subtitles: Path | None) -> list[str]:
-    """Append the soundtrack and SRT inputs (when given) to ``cmd``, whose first input is the
-    video; returns the ``-map`` arguments for the video and each of them, in that order."""
-    maps = ["-map", "0:v"]
-    if audio is not None:
-        maps += ["-map", f"{cmd.count('-i')}:a"]
-        cmd += ["-i", str(audio)]
-    if subtitles is not None:
-        maps += ["-map", f"{cmd.count('-i')}:s"]
-        cmd += ["-f", "srt", "-i", str(subtitles)]
-    return maps
 
 
 #: bump when the mix (audio.py) changes what a given set of lines sounds like
@@ -449,11 +464,12 @@ def soundtrack_audio(project: Project, timeline: Timeline, cues: list[DialogueCu
     fps = timeline.frame_rate  # the real rate: frames → seconds
     duration = timeline.seconds(timeline.total_frames)
     placed = [PlacedAudio(c.audio, timeline.seconds(timeline.slate_frames + c.start_frame)) for c in cues if c.audio]
+    coder = AAC_CODERS.get(options.preset, "twoloop")
     volume = options.music_volume_db if options.music_volume_db is not None else project.render.music_volume_db
     key = hashlib.sha256(repr((
         SOUNDTRACK_VERSION, ffmpeg_version(), audio_bitrate, timeline.total_frames, fps,
         [(media_identity(p.path), p.start_seconds) for p in placed],
-        media_identity(options.music), volume,
+        media_identity(options.music), volume, coder,
     )).encode("utf-8")).hexdigest()[:40]
     target = cache.root / f"audio-{key}.m4a"
     if target.is_file():
@@ -467,101 +483,14 @@ def soundtrack_audio(project: Project, timeline: Timeline, cues: list[DialogueCu
     cache.root.mkdir(parents=True, exist_ok=True)
     partial = cache.root / f".tmp-{os.getpid()}-{threading.get_ident()}-audio-{key}.m4a"
     try:
-        run_ffmpeg(["-y", "-i", str(wav), "-c:a", "aac", "-b:a", audio_bitrate, "-f", "mp4", str(partial)],
+        run_ffmpeg(["-y", "-i", str(wav), "-c:a", "aac", "-b:a", audio_bitrate, "-aac_coder", coder, "-f", "mp4",
+                    str(partial)],
                    what="encoding the soundtrack", cancelled=cancelled)
         os.replace(partial, target)
     finally:
         with contextlib.suppress(OSError):
             partial.unlink()
     return target
-
-
-#: an encoder that failed where less than this is free ran out of disk space
-FULL_DISK_BYTES = 1 << 20
-
-
-class Yuv420Writer:
-    """moviepy's FFMPEG_VideoWriter, with raw yuv420p input.
-
-    moviepy 2.2.1's writer accepts ``pixel_format`` but overwrites it with rgb24 (and forces a
-    yuva420p output format for libx264), so yuv420p frames would be misread. The command below is
-    moviepy's, with the input format declared correctly; the exporter feeds it one segment's
-    frames from a ``FrameComposer``.
-    """
-
-    def __init__(self, path: Path, width: int, height: int, fps: int | Fraction, *, preset: str, crf: int,
-                 audio: Path | None, audio_bitrate: str, threads: int | None, target: Path | None = None,
-                 subtitles: Path | None = None, faststart: bool = True):
-        import subprocess
-
-        from ..media.ffmpeg import ffmpeg_exe
-
-        cmd = [ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error",
-               "-f", "rawvideo", "-vcodec", "rawvideo", "-s", f"{width}x{height}", "-pix_fmt", "yuv420p",
-               "-r", f"{Fraction(fps).numerator}/{Fraction(fps).denominator}", "-an", "-i", "-"]
-        cmd += _sound_and_subtitle_inputs(cmd, audio, subtitles)
-        if audio is not None:
-            cmd += ["-c:a", "aac", "-b:a", audio_bitrate]
-        if subtitles is not None:
-            cmd += ["-c:s", "mov_text", "-metadata:s:s:0", "language=und"]
-        # BT.709: the frames' colour description (setparams, what ffmpeg 7+ encoders read) and
-        # the encoder's (what older builds read); output options alone tag only the matrix
-        cmd += ["-vf", BT709_TAG, *BT709_OUTPUT,
-                "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p"]
-        if faststart:
-            cmd += ["-movflags", "+faststart"]
-        if threads:
-            cmd += ["-threads", str(threads)]
-        cmd += ["-f", "mp4", str(path)]
-        self.path = path
-        self.target = target or path  # the name users know (the partial file is hidden)
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__, lives with the process
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr,
-                                     bufsize=0)
-        enlarge_pipe(self.proc.stdin)
-
-    def write_frame(self, frame: np.ndarray) -> None:
-        try:
-            self.proc.stdin.write(memoryview(frame))  # type: ignore[union-attr]
-        except (BrokenPipeError, OSError):
-            self.proc.wait()
-            error = self._error()
-            self._raise_if_disk_full(error)
-            raise RuntimeError(f"the encoder stopped while writing {self.target}: {error}") from None
-
-    def _raise_if_disk_full(self, error: str) -> None:
-        """ffmpeg's last line does not always say it (it may end with "Nothing was written into
-        output file"): look at everything it said, and at the space left where it wrote."""
-        self._stderr.seek(0)
-        said = self._stderr.read().decode("utf-8", "replace")
-        full = "No space left on device" in error or "No space left on device" in said
-        if not full:
-            with contextlib.suppress(OSError):
-                full = shutil.disk_usage(self.path.parent).free < FULL_DISK_BYTES
-        if full:
-            raise OSError(errno.ENOSPC, "No space left on device", str(self.target))
-
-    def _error(self) -> str:
-        self._stderr.seek(0)
-        lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
-        return lines[-1] if lines else f"exit code {self.proc.returncode}"
-
-    def __enter__(self) -> Yuv420Writer:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
-        if exc_type is not None:
-            self.proc.kill()
-        with contextlib.suppress(OSError):
-            self.proc.stdin.close()  # type: ignore[union-attr]
-        code = self.proc.wait()
-        error = self._error() if code and exc_type is None else ""
-        try:
-            if error:
-                self._raise_if_disk_full(error)
-                raise RuntimeError(f"encoding {self.target} failed: {error}")
-        finally:
-            self._stderr.close()
 
 
 def _animate_stills(timeline: Timeline, tmp: Path, width: int, height: int,

@@ -50,10 +50,10 @@ from .subtitles import DialogueCue
 from .timeline import Segment, Timeline, frame_plan
 
 #: bump when a change to the drawing code changes the frames a segment holds
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: x264 threads per segment encoder: fixed (not the machine's core count) so that the same
 #: segment is the same bytes on every machine; parallelism comes from several encoders at once
-ENCODER_THREADS = 2
+ENCODER_THREADS = 1
 #: the cache's size bound (bytes); ``STORYBOARD_SEGMENT_CACHE_MB`` overrides it
 DEFAULT_LIMIT_BYTES = 2 * 1024**3
 #: segments used this recently are kept whatever the bound (a concurrent render may need them)

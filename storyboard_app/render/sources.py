@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,17 @@ import numpy as np
 from ..media.ffmpeg import ffmpeg_exe, probe
 from ..model import ConformMode
 from .yuv import frame_bytes
+
+
+def conform_filter(width: int, height: int, fps: int | Fraction) -> str:
+    """The ffmpeg filter that turns a take into output frames: covering the output size (centred
+    crop), at the output fps, yuv420p. out_color_matrix: frames come out as BT.709 whatever the
+    take's matrix (the export is tagged BT.709); a BT.709 take (every generated clip) passes with
+    no conversion. The fused body encoder (fused.py) runs the same chain, so a shot's picture is
+    the same frames whichever path encodes it."""
+    return (f"scale={width}:{height}:force_original_aspect_ratio=increase:flags=bicubic:"
+            "out_color_matrix=bt709:out_range=tv,"
+            f"crop={width}:{height},fps={fps},format=yuv420p")
 
 
 class ClipSource:
@@ -44,11 +56,7 @@ class ClipSource:
             info = probe(self.path)
             seconds = info.duration or self.shot_frames / self.fps
             self._source_frames = max(int(round(seconds * self.fps)), 1)
-        # out_color_matrix: frames come out as BT.709 whatever the take's matrix (the export is
-        # tagged BT.709); a BT.709 take (every generated clip) passes with no conversion
-        vf = (f"scale={self.width}:{self.height}:force_original_aspect_ratio=increase:flags=bicubic:"
-              "out_color_matrix=bt709:out_range=tv,"
-              f"crop={self.width}:{self.height},fps={self.fps},format=yuv420p")
+        vf = conform_filter(self.width, self.height, self.fps)
         self._proc = subprocess.Popen(
             [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1",
              "-i", str(self.path), "-an", "-vf", vf, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"],

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -72,6 +73,60 @@ class AnimaticReport:
     @property
     def ok(self) -> bool:
         return not self.failed and not self.voice_errors
+
+
+#: voiced shots are fitted and generated in this many batches, each while the voice thread
+#: speaks the next: the generation workers never wait for the whole script's voice
+VOICE_BATCHES = 3
+
+
+def voice_batches(shots: list, count: int = VOICE_BATCHES) -> list[list]:
+    """``shots`` (in timeline order) cut into at most ``count`` consecutive batches of about the
+    same number of dialogue lines (what the voice spends its time on)."""
+    if not shots:
+        return []
+    total = sum(len(shot.dialogue) for shot in shots)
+    batches: list[list] = [[]]
+    said = 0
+    for shot in shots:
+        if batches[-1] and said >= total * len(batches) / count and len(batches) < count:
+            batches.append([])
+        batches[-1].append(shot)
+        said += len(shot.dialogue)
+    return batches
+
+
+def _next_voice_report(reports: queue.Queue, thread: threading.Thread):  # noqa: ANN202 - VoiceReport
+    """The voice thread's next batch report (its exception, raised here, if it failed)."""
+    while True:
+        try:
+            item = reports.get(timeout=0.2)
+        except queue.Empty:
+            if not thread.is_alive() and reports.empty():
+                raise RuntimeError("the voice thread stopped without a report") from None
+            continue
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+
+def _voice_engine(name: str):  # noqa: ANN202 - a VoiceEngine
+    """The voice engines of the one-command path: piper on one onnxruntime thread (unless
+    ``STORYBOARD_TTS_THREADS`` says otherwise), since the voice runs beside the generation
+    workers, which already keep every core busy: a second intra-op thread only adds spinning and
+    contention (measured: 14 CPU-s on one thread against 19 on two for the benchmark's lines)."""
+    from ..voice.piper_engine import PiperEngine, default_threads_from_env
+    from ..voice.registry import get_engine
+
+    if name == PiperEngine.name and default_threads_from_env() is None:
+        engine = _SINGLE_THREAD.get(name)
+        if engine is None:
+            engine = _SINGLE_THREAD[name] = PiperEngine(threads=1)
+        return engine
+    return get_engine(name)
+
+
+_SINGLE_THREAD: dict[str, object] = {}
 
 
 def open_or_create(bundle: Path, title: str, width: int | None, height: int | None, fps: int | None) -> Document:
@@ -136,25 +191,34 @@ def _run(document: Document, draft, output: Path | str, options: ExportOptions |
     cpu["import"] = cpu_seconds() - cpu_began
     report_stage("import", 1.0, plan.summary())
 
-    # --- voice (thread) and generation of the shots without dialogue (worker processes)
-    voice = VoiceService(document.paths)
+    # --- voice (thread) and generation (worker processes), pipelined in batches
+    voice = VoiceService(document.paths, engines=_voice_engine)
     snapshot = copy.deepcopy(project)  # the voice thread reads a copy: takes are recorded meanwhile
-    voice_result: dict[str, object] = {}
+    all_shots = project.all_shots()
+    silent = [shot for shot in all_shots if not shot.dialogue]
+    batches = voice_batches([shot for shot in all_shots if shot.dialogue])
+    lines_total = sum(len(shot.dialogue) for batch in batches for shot in batch)
+    voiced_queue: queue.Queue = queue.Queue()
+    stop_voice = threading.Event()
 
     def run_voice() -> None:
-        started = time.monotonic()
+        started, done_before = time.monotonic(), 0
         try:
-            voice_result["report"] = voice.synthesize(
-                snapshot, progress=lambda done, total, what: report_stage("voice", done / max(total, 1), what))
+            for batch in batches:
+                def batch_progress(done: int, total: int, what: str, before: int = done_before) -> None:
+                    report_stage("voice", (before + done) / max(lines_total, 1), what)
+
+                voiced_queue.put(voice.synthesize(snapshot, [shot.id for shot in batch], progress=batch_progress,
+                                                  cancelled=stop_voice.is_set))
+                done_before += sum(len(shot.dialogue) for shot in batch)
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            voice_result["error"] = exc
+            voiced_queue.put(exc)
         finally:
             stages["voice"] = time.monotonic() - started
 
     thread = threading.Thread(target=run_voice, name="animatic-voice", daemon=True)
     own_service = service is None
     service = service or GenerationService(document.paths.root)
-    all_shots = project.all_shots()
     done: set[str] = set()
 
     def on_event(event) -> None:  # noqa: ANN001
@@ -163,32 +227,32 @@ def _run(document: Document, draft, output: Path | str, options: ExportOptions |
         report_stage("generate", len(done) / max(len(all_shots), 1), f"shot {event.shot_number}: {event.message}")
 
     gen_started, gen_cpu = time.monotonic(), cpu_seconds()
+    reports: list[GenerationReport] = []
     try:
         thread.start()
-        silent = [shot for shot in all_shots if not shot.dialogue]
-        voiced = [shot for shot in all_shots if shot.dialogue]
-        reports: list[GenerationReport] = []
-        if silent:
+        if silent:  # their length does not depend on the voice
             reports.append(generate_shots(document, silent, jobs=jobs, on_event=on_event, service=service))
-        while thread.is_alive():
-            thread.join(0.2)
-        if "error" in voice_result:
-            raise voice_result["error"]  # type: ignore[misc]
-        vreport = voice_result["report"]
-        report.voice_errors = list(vreport.errors)  # type: ignore[attr-defined]
         timed = plan.timed_shot_ids
-        vo = {t.shot_id: t.vo_frames for t in vreport.shots if t.shot_id in timed}  # type: ignore[attr-defined]
-        command = fit_to_voice(project, vo, grow_only=timed - plan.added_shot_ids)
-        if command is not None:
-            document.apply(command)
-            report.fitted = len(getattr(command, "commands", [command]))
-        if voiced:
-            shots = [project.shot(shot.id) for shot in voiced]
+        for batch in batches:
+            # this batch's lines were voiced while the previous batch generated: fit, then generate
+            vreport = _next_voice_report(voiced_queue, thread)
+            report.voice_errors.extend(vreport.errors)
+            vo = {t.shot_id: t.vo_frames for t in vreport.shots if t.shot_id in timed}
+            command = fit_to_voice(project, vo, grow_only=timed - plan.added_shot_ids)
+            if command is not None:
+                # one undo step for the whole fit, however many batches it took
+                document.apply(command, merge_key="animatic-fit", window=float("inf"))
+                report.fitted += len(getattr(command, "commands", [command]))
+            shots = [project.shot(shot.id) for shot in batch]
             reports.append(generate_shots(document, shots, jobs=jobs, on_event=on_event, service=service))
     except KeyboardInterrupt:  # Ctrl-C / SIGTERM: keep the takes that finished, then stop
+        stop_voice.set()
         if document.dirty:
             with contextlib.suppress(Exception):
                 document.save()
+        raise
+    except BaseException:
+        stop_voice.set()
         raise
     finally:
         if own_service:
