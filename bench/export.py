@@ -42,7 +42,7 @@ from storyboard_app.model import (
 )
 from storyboard_app.render.audio import PlacedAudio, mix_soundtrack
 from storyboard_app.render.burnins import BurnIns
-from storyboard_app.render.export import PRESETS, DialogueCue, ExportOptions, export_mp4
+from storyboard_app.render.export import AAC_CODERS, PRESETS, DialogueCue, ExportOptions, export_mp4
 from storyboard_app.render.timeline import build_timeline
 from storyboard_app.voice.service import VoiceService
 
@@ -95,7 +95,8 @@ def reference(doc: Document, cues: list[DialogueCue], out: Path, preset: str, tm
     started = time.perf_counter()
     run_ffmpeg(["-y", "-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(wav), "-map", "0:v", "-map", "1:a",
                 "-c:v", "libx264", "-preset", x264_preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
-                "-c:a", "aac", "-b:a", audio_bitrate, "-movflags", "+faststart", str(out)])
+                "-c:a", "aac", "-b:a", audio_bitrate, "-aac_coder", AAC_CODERS.get(preset, "twoloop"),
+                "-movflags", "+faststart", str(out)])
     return time.perf_counter() - started
 
 

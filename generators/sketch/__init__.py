@@ -28,7 +28,8 @@ class SketchGenerator:
     #: 2: camera moves go the way they are named, no caption baked in, looks from descriptions,
     #: the scene heading's setting, OTS/POV staging — clips cached by version 1 are not reused
     #: 3: styles change the look (lines, palette mapping, shading, paper, grain: stylize.py)
-    version = "3"
+    #: 4: more garment words read a described coat's colour ("yellow oilskin", "navy peacoat")
+    version = "4"
     label = "Sketch previz (built in)"
     capabilities = Capabilities(output="clip", supports_seed=True, needs_gpu=False)
     settings_schema: dict[str, Any] = {

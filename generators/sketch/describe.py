@@ -15,6 +15,7 @@ Vocabulary (case-insensitive, whole words; documented for users in docs/sketch-v
   at "and", "with", "in", "wearing", commas...): "a bright yellow raincoat", "dark trench coat",
   "red hair", "grey beard", "a white apron".
 * **Upper garment** (the coat colour): coat, jacket, raincoat, trench coat, overcoat, parka,
+  oilskin, peacoat, slicker, gown, fleece, overalls (and more: ``UPPER``),
   anorak, hoodie, sweater, jumper, cardigan, shirt, blouse, dress, cloak, cape, poncho, uniform,
   suit, robe, blazer, tunic, kimono, top, vest, mac. **Lower**: trousers, pants, jeans, skirt,
   shorts, leggings, slacks. **Accent**: scarf, tie, bandana, shawl, collar. **Apron**: apron.
@@ -56,7 +57,12 @@ MODIFIERS = ("bright", "light", "pale", "dark", "deep")
 
 UPPER = {"coat", "jacket", "raincoat", "trench", "trenchcoat", "overcoat", "parka", "anorak", "hoodie",
          "sweater", "jumper", "cardigan", "shirt", "blouse", "dress", "cloak", "cape", "poncho",
-         "uniform", "suit", "robe", "blazer", "tunic", "kimono", "top", "vest", "mac", "waistcoat"}
+         "uniform", "suit", "robe", "blazer", "tunic", "kimono", "top", "vest", "mac", "waistcoat",
+         # screenplay wardrobe: "in a yellow oilskin", "a navy peacoat" were drawn in a random colour
+         "oilskin", "oilskins", "peacoat", "slicker", "mackintosh", "greatcoat", "overcoats", "gown", "frock",
+         "smock", "fleece", "windbreaker", "cagoule", "gilet", "overalls", "jumpsuit", "boilersuit",
+         "tracksuit", "sweatshirt", "pullover", "turtleneck", "jersey", "tee", "duffel", "duffle", "kaftan",
+         "sari", "cassock", "habit", "labcoat", "housecoat", "raincoats", "coats", "jackets"}
 LOWER = {"trousers", "pants", "jeans", "skirt", "shorts", "leggings", "slacks"}
 ACCENT = {"scarf", "tie", "bandana", "shawl", "collar"}
 HAIR = {"hair", "haired"}

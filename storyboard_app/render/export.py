@@ -1,7 +1,8 @@
 """Writing the animatic MP4, at close to ffmpeg's own speed, incrementally.
 
 * The video is encoded as segments (render/segments.py): runs of frames made from the same
-  sources, each drawn by a fresh ``FrameComposer`` and encoded by its own x264 run with the same
+  sources, each drawn by a fresh ``FrameComposer`` (or, for a shot's body, decoded and burnt in by
+  the encoder's own ffmpeg: render/fused.py) and encoded by its own x264 run with the same
   settings, several at once; segments already in the cache are reused, then all are joined by
   ffmpeg's concat demuxer with stream copy and the soundtrack is muxed in. A re-render after one
   edit encodes only the segments that edit touched, and its frames are identical to a cold

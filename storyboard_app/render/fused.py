@@ -250,7 +250,7 @@ def filter_graph(body: Body, width: int, height: int, fps: int, rate: str, boxes
     box cropped from the stream (input 1) and overlaid where it belongs."""
     end = body.first_local + body.frames
     graph = [f"[0:v]{conform_filter(width, height, fps)},tpad=stop_mode=clone:stop={end},"
-             f"trim=start_frame={body.first_local}:end_frame={end},setpts=N/({rate})/TB[base]"]
+             f"trim=start_frame={body.first_local}:end_frame={end},settb=expr={_inverse(rate)},setpts=N[base]"]
     last = "base"
     if boxes:
         names = [f"s{i}" for i in range(len(boxes))]
@@ -323,6 +323,14 @@ def encode_body(body: Body, overlays_at: Callable[[int], list[Overlay]], start: 
                            f"{body.frames} (the take is damaged or has no video)")
     if stream is None:
         frame_done(body.frames)
+
+
+def _inverse(rate: str) -> str:
+    """"24000/1001" → "1001/24000": the time base in which frame n's timestamp is exactly n (the
+    fps filter's 1/24 base cannot hold n x 1001/24000 s; those timestamps were rounded by up to
+    half a frame and left to the muxer's constant-rate logic to put back)."""
+    num, _, den = rate.partition("/")
+    return f"{den or 1}/{num}"
 
 
 def _frames_encoded(progress: Path) -> int:

@@ -16,9 +16,11 @@ caption, the dialogue subtitles that cross it, the timecode's start frame when t
 burnt in, the slate's text); size, fps, x264 preset, crf, encoder threads, ffmpeg's version and
 ``FORMAT_VERSION`` (bump it when drawing code changes what a frame looks like).
 
-Why the join is valid: every segment is a separate x264 run with the same command line, so it
-starts on an IDR frame and carries identical SPS/PPS; ffmpeg's concat demuxer joins them with
-``-c copy``. Since a cold render encodes exactly the same segments (from an empty cache), a
+Why the join is valid: every segment is a separate x264 run with the same encoder settings
+(``encoder.x264_args``), so it starts on an IDR frame and carries identical SPS/PPS, whether its
+frames were composed in Python (``Yuv420Writer``) or decoded and burnt in by the encoder's own
+ffmpeg (``fused.py``, a shot's body; tests/render/test_fused.py checks the parameter sets);
+ffmpeg's concat demuxer joins them with ``-c copy``. Since a cold render encodes exactly the same segments (from an empty cache), a
 re-render is bit-identical in its video frames to a cold render of the same project.
 
 Storage: ``BUNDLE/cache/segments/`` (``SegmentCache``), files named by key, written to a hidden

@@ -3,11 +3,14 @@
 The order is chosen for speed without giving up correct timing:
 
 1. import the script into the bundle (one undoable command, saved);
-2. in parallel: a voice thread synthesises every dialogue line (piper, one model load), while
-   the generation service renders takes for the shots *without* dialogue on its worker
-   processes (their length does not depend on the voice);
-3. the shots with dialogue are fitted to their voiced lines (``timing.fit_to_voice``), then
-   generated at their final length (so a take is never made for a length that then changes);
+2. a voice thread speaks the dialogue (piper, one model load, one onnxruntime thread) in
+   ``VOICE_BATCHES`` batches of consecutive shots, while the generation service renders takes
+   for the shots *without* dialogue on its worker processes (their length does not depend on
+   the voice);
+3. as each voice batch lands, its shots are fitted to their voiced lines
+   (``timing.fit_to_voice``, one undo step per batch) and generated at their final
+   length while the voice speaks the next batch, so a take is never made for a length that then
+   changes and the workers never wait for the whole script's voice;
 4. ``render_animatic`` (the function ``storyboard-app render`` runs) writes the MP4, finding
    every clip and line in the caches.
 
@@ -89,10 +92,12 @@ def voice_batches(shots: list, count: int = VOICE_BATCHES) -> list[list]:
     batches: list[list] = [[]]
     said = 0
     for shot in shots:
-        if batches[-1] and said >= total * len(batches) / count and len(batches) < count:
+        lines = len(shot.dialogue)
+        # a shot whose lines are mostly past this batch's share starts the next batch
+        if batches[-1] and len(batches) < count and said + lines / 2 > total * len(batches) / count:
             batches.append([])
         batches[-1].append(shot)
-        said += len(shot.dialogue)
+        said += lines
     return batches
 
 
@@ -240,8 +245,7 @@ def _run(document: Document, draft, output: Path | str, options: ExportOptions |
             vo = {t.shot_id: t.vo_frames for t in vreport.shots if t.shot_id in timed}
             command = fit_to_voice(project, vo, grow_only=timed - plan.added_shot_ids)
             if command is not None:
-                # one undo step for the whole fit, however many batches it took
-                document.apply(command, merge_key="animatic-fit", window=float("inf"))
+                document.apply(command)
                 report.fitted += len(getattr(command, "commands", [command]))
             shots = [project.shot(shot.id) for shot in batch]
             reports.append(generate_shots(document, shots, jobs=jobs, on_event=on_event, service=service))

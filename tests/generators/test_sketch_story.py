@@ -93,6 +93,10 @@ def test_the_seed_fills_only_what_the_description_leaves_open():
       "coat": COLOURS["green"], "age": "child"}),
     ("a stocky man in a navy suit, sunglasses, bald", {"coat": COLOURS["navy"], "glasses": "sunglasses",
                                                       "hair_style": "bald", "build": 1.25}),
+    # the benchmark screenplay's characters (bench/data/five_pages.fountain), as its import keeps them
+    ("70s, the harbourmaster, stooped, in a yellow oilskin two sizes too big", {"coat": COLOURS["yellow"]}),
+    ("60s, weathered, in a navy peacoat and a salt-white cap", {"coat": COLOURS["navy"], "hat": "cap"}),
+    ("a fisherman in a navy pea coat", {"coat": COLOURS["navy"]}),
 ])
 def test_description_vocabulary(description, expected):
     traits = read_description(description)
