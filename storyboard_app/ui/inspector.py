@@ -297,6 +297,10 @@ class DialogueRow(QFrame):
             button.setAutoRaise(True)
         self.text = GrowingTextEdit(1)
         self.text.setPlaceholderText("the line as spoken")
+        # a script's character extensions and parentheticals ("V.O.; quietly") land here on import
+        self.delivery = QLineEdit()
+        self.delivery.setPlaceholderText("delivery (e.g. V.O., whispering)")
+        self.delivery.setToolTip("how the line is delivered: a note for the read, not spoken")
         grid = QGridLayout(self)
         grid.setContentsMargins(4, 4, 4, 4)
         grid.setHorizontalSpacing(2)
@@ -307,9 +311,11 @@ class DialogueRow(QFrame):
         grid.addWidget(self.down, 0, 3)
         grid.addWidget(self.remove, 0, 4)
         grid.addWidget(self.text, 1, 0, 1, 5)
+        grid.addWidget(self.delivery, 2, 0, 1, 5)
         grid.setColumnStretch(0, 1)
         self.speaker.activated.connect(lambda _i: editor.speaker_changed(self, self.speaker.currentData()))
         self.text.textChanged.connect(lambda: editor.text_changed(self, self.text.toPlainText()))
+        self.delivery.textEdited.connect(lambda text: editor.delivery_changed(self, text))
         self.audio.clicked.connect(lambda: editor.audio_clicked(self))
         self.up.clicked.connect(lambda: editor.move(self, -1))
         self.down.clicked.connect(lambda: editor.move(self, 1))
@@ -318,6 +324,8 @@ class DialogueRow(QFrame):
     def show_line(self, line: DialogueLine, cast: tuple[tuple[str, str], ...], index: int, count: int) -> None:
         """Update in place from the model (signals blocked; nothing created after the first time)."""
         self.line_id = line.id
+        if self.delivery.text() != line.delivery:  # equal while typing: the cursor stays put
+            self.delivery.setText(line.delivery)  # (setText does not emit textEdited)
         with QSignalBlocker(self.speaker), QSignalBlocker(self.text):
             if cast != self._cast:
                 self._cast = cast
@@ -382,6 +390,10 @@ class DialogueEditor(QWidget):
     def text_changed(self, row: DialogueRow, text: str) -> None:
         self.current = self.index_of(row)
         self.inspector.set_line_field(row.line_id, "text", text, "Edit dialogue", merge=True)
+
+    def delivery_changed(self, row: DialogueRow, text: str) -> None:
+        self.current = self.index_of(row)
+        self.inspector.set_line_field(row.line_id, "delivery", text, "Edit delivery note", merge=True)
 
     def audio_clicked(self, row: DialogueRow) -> None:
         self.current = self.index_of(row)

@@ -240,3 +240,24 @@ def test_the_inspector_warns_when_the_selected_model_cuts_the_prompt(example_win
     assert not warning.isHidden() and "flux-schnell reads 256" in warning.text()
     box.setPlainText("a key on a table")
     assert warning.isHidden()
+
+
+def test_a_lines_delivery_note_shows_edits_as_one_step_and_undoes(example_window, qtbot):
+    """An imported script keeps "(V.O.)" and parentheticals as a line's delivery note: the
+    inspector shows it under the line and edits it like the text (typing is one undo step)."""
+    window = example_window
+    shot = shot_by_number(window, "5")
+    shot.dialogue[0].delivery = "V.O.; quietly"
+    window.session.select([shot_by_number(window, "1").id])
+    window.session.select([shot.id])
+    row = window.inspector.dialogue.rows[0]
+    assert row.delivery.text() == "V.O.; quietly"
+    assert window.inspector.dialogue.rows[1].delivery.text() == shot.dialogue[1].delivery
+    row.delivery.setFocus()
+    qtbot.keyClick(row.delivery, Qt.Key_A, Qt.ControlModifier)
+    qtbot.keyClicks(row.delivery, "whispering")
+    assert shot.dialogue[0].delivery == "whispering"
+    assert row.delivery.text() == "whispering" and row.delivery.cursorPosition() == len("whispering")
+    window.act_undo.trigger()
+    assert shot.dialogue[0].delivery == "V.O.; quietly"
+    assert row.delivery.text() == "V.O.; quietly"  # the field follows the undo, even with focus
