@@ -81,7 +81,8 @@ class Box:
     y: int
     width: int
     height: int
-    row: int  # first row in the stacked stream
+    row: int  # where it sits in the stream: first row
+    column: int = 0  # and first column
 
 
 def _even_down(v: int) -> int:
@@ -102,9 +103,8 @@ def _clip(overlay: Overlay, width: int, height: int) -> tuple[int, int, int, int
 def layout_boxes(rects: Sequence[tuple[int, int, int, int]], gap: int = MERGE_GAP) -> list[Box]:
     """Boxes covering every rectangle (x0, y0, x1, y1), pairwise disjoint: rows of rectangles whose
     vertical extents meet (within ``gap``), each row split where its rectangles leave a wider
-    horizontal gap. Stacked top to bottom in the order found."""
-    boxes: list[Box] = []
-    row = 0
+    horizontal gap. Then packed into the stream on shelves (``pack``)."""
+    found: list[tuple[int, int, int, int]] = []  # x, y, width, height
     bands: list[list[tuple[int, int, int, int]]] = []
     for rect in sorted(set(rects), key=lambda r: (r[1], r[0])):
         if bands and rect[1] <= max(r[3] for r in bands[-1]) + gap:
@@ -119,9 +119,25 @@ def layout_boxes(rects: Sequence[tuple[int, int, int, int]], gap: int = MERGE_GA
                 groups[-1][1] = max(groups[-1][1], x1)
             else:
                 groups.append([x0, x1])
-        for x0, x1 in groups:
-            boxes.append(Box(x0, top, x1 - x0, bottom - top, row))
-            row += bottom - top
+        found += [(x0, top, x1 - x0, bottom - top) for x0, x1 in groups]
+    return pack(found)
+
+
+def pack(regions: list[tuple[int, int, int, int]]) -> list[Box]:
+    """Place the regions in the stream on shelves as wide as the widest one, tallest first, each
+    shelf filled left to right: the label and the timecode share a shelf instead of each taking
+    a full-width strip (every stream byte goes through a pipe, every frame)."""
+    if not regions:
+        return []
+    width = max(r[2] for r in regions)
+    boxes: list[Box] = []
+    shelf_row = shelf_height = used = 0
+    for x, y, w, h in sorted(regions, key=lambda r: (-r[3], -r[2])):
+        if used and used + w > width:
+            shelf_row, shelf_height, used = shelf_row + shelf_height, 0, 0
+        boxes.append(Box(x, y, w, h, shelf_row, used))
+        used += w
+        shelf_height = max(shelf_height, h)
     return boxes
 
 
@@ -135,8 +151,8 @@ class BoxStream:
 
     def __init__(self, boxes: list[Box], frame_width: int, frame_height: int):
         self.boxes = boxes
-        self.width = max(b.width for b in boxes)
-        self.height = sum(b.height for b in boxes)
+        self.width = max(b.column + b.width for b in boxes)
+        self.height = max(b.row + b.height for b in boxes)
         self.frame_width, self.frame_height = frame_width, frame_height
         w, h = self.width, self.height
         self.buffer = np.zeros(w * h * 5 // 2, np.uint8)  # Y, U, V, A planes
@@ -161,7 +177,7 @@ class BoxStream:
                 sx, sy = x0 - overlay.x, y0 - overlay.y
                 box = next(b for b in self.boxes
                            if b.x <= x0 and x1 <= b.x + b.width and b.y <= y0 and y1 <= b.y + b.height)
-                tx, ty = x0 - box.x, box.row + y0 - box.y  # where it lands in the stream (even)
+                tx, ty = box.column + x0 - box.x, box.row + y0 - box.y  # where it lands in the stream (even)
                 luma = overlay.luma[sy : sy + y1 - y0, sx : sx + x1 - x0]
                 alpha = overlay.alpha[sy : sy + y1 - y0, sx : sx + x1 - x0]
                 csx, csy = sx // 2, sy // 2
@@ -259,7 +275,7 @@ def filter_graph(body: Body, width: int, height: int, fps: int, rate: str, boxes
         graph.append(f"[1:v]{BT709_TAG}," + (f"split={len(boxes)}" + "".join(f"[{n}]" for n in names) if len(boxes) > 1
                                 else f"null[{names[0]}]"))
         for i, box in enumerate(boxes):
-            graph.append(f"[{names[i]}]crop={box.width}:{box.height}:0:{box.row}[b{i}]")
+            graph.append(f"[{names[i]}]crop={box.width}:{box.height}:{box.column}:{box.row}[b{i}]")
             graph.append(f"[{last}][b{i}]overlay=x={box.x}:y={box.y}:format=yuv420:eof_action=endall[o{i}]")
             last = f"o{i}"
     graph.append(f"[{last}]{BT709_TAG},setsar=1[out]")

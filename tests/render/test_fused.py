@@ -32,10 +32,19 @@ def test_boxes_cover_every_rectangle_and_never_overlap():
         for b in boxes[:i]:
             assert not (a.x < b.x + b.width and b.x < a.x + a.width and a.y < b.y + b.height and b.y < a.y + a.height)
     # top-left and top-right stay apart (the middle of the frame is not sent), the two bottom
-    # lines (10 px apart) are one box; the stream stacks them without gaps
+    # lines (10 px apart) are one box
     assert len(boxes) == 3
-    assert [b.row for b in boxes] == [0, boxes[0].height, boxes[0].height + boxes[1].height]
     assert sum(b.width * b.height for b in boxes) < 0.5 * 1280 * 720
+    # in the stream: no two boxes share a pixel, and the two short top boxes share a shelf
+    # beside each other instead of each taking a full-width strip
+    for i, a in enumerate(boxes):
+        for b in boxes[:i]:
+            assert not (a.column < b.column + b.width and b.column < a.column + a.width
+                        and a.row < b.row + b.height and b.row < a.row + a.height)
+    stream = BoxStream(boxes, 1280, 720)
+    assert stream.width == max(b.width for b in boxes)
+    assert stream.height == boxes[0].height + max(b.height for b in boxes[1:])
+    assert {b.row for b in boxes if b.y < 200} == {boxes[0].height}
 
 
 def _overlay(x: int, y: int, w: int, h: int, rgb: tuple[int, int, int], alpha: float) -> Overlay:
@@ -50,12 +59,13 @@ def _blend_into_stream(stream: BoxStream, overlays: list[Overlay], base: np.ndar
     y, u, v = planes(out.reshape(-1), W, H)
     buf = stream.frame(overlays)
     for box in stream.boxes:
-        sy, sa = stream.y[box.row : box.row + box.height, : box.width], stream.a[box.row : box.row + box.height, : box.width]
+        rows, cols = slice(box.row, box.row + box.height), slice(box.column, box.column + box.width)
+        sy, sa = stream.y[rows, cols], stream.a[rows, cols]
         a = sa / 255.0
         region = y[box.y : box.y + box.height, box.x : box.x + box.width]
         region[:] = region * (1 - a) + sy * a
         ac = (a[0::2, 0::2] + a[1::2, 0::2] + a[0::2, 1::2] + a[1::2, 1::2]) / 4
-        cs = (slice(box.row // 2, (box.row + box.height) // 2), slice(0, box.width // 2))
+        cs = (slice(box.row // 2, (box.row + box.height) // 2), slice(box.column // 2, (box.column + box.width) // 2))
         for plane, src in ((u, stream.u[cs]), (v, stream.v[cs])):
             reg = plane[box.y // 2 : (box.y + box.height) // 2, box.x // 2 : (box.x + box.width) // 2]
             reg[:] = reg * (1 - ac) + src * ac
@@ -175,8 +185,8 @@ def test_a_take_shorter_than_its_shot_holds_its_last_frame(tmp_path):
     assert np.allclose(luma[6:], luma[5], atol=1.0)
 
 
-def test_box_dataclass_rows_are_where_the_stream_holds_them():
-    boxes = [Box(0, 0, 10, 4, 0), Box(20, 30, 6, 2, 4)]
+def test_the_stream_is_as_large_as_the_packed_boxes():
+    boxes = [Box(0, 0, 10, 4, 0), Box(20, 30, 6, 2, 4), Box(40, 30, 4, 2, 4, 6)]
     stream = BoxStream(boxes, W, H)
     assert (stream.width, stream.height) == (10, 6)
     assert stream.buffer.size == 10 * 6 * 5 // 2
