@@ -42,7 +42,7 @@ from storyboard_app.model import (
 )
 from storyboard_app.render.audio import PlacedAudio, mix_soundtrack
 from storyboard_app.render.burnins import BurnIns
-from storyboard_app.render.export import AAC_CODERS, PRESETS, DialogueCue, ExportOptions, export_mp4
+from storyboard_app.render.export import AAC_CODERS, PRESETS, RATE_CONTROL, DialogueCue, ExportOptions, export_mp4
 from storyboard_app.render.timeline import build_timeline
 from storyboard_app.voice.service import VoiceService
 
@@ -94,7 +94,8 @@ def reference(doc: Document, cues: list[DialogueCue], out: Path, preset: str, tm
                          timeline.total_frames / 24)
     started = time.perf_counter()
     run_ffmpeg(["-y", "-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(wav), "-map", "0:v", "-map", "1:a",
-                "-c:v", "libx264", "-preset", x264_preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+                "-c:v", "libx264", "-preset", x264_preset, f"-{RATE_CONTROL.get(preset, 'crf')}", str(crf),
+                "-pix_fmt", "yuv420p",
                 "-c:a", "aac", "-b:a", audio_bitrate, "-aac_coder", AAC_CODERS.get(preset, "twoloop"),
                 "-movflags", "+faststart", str(out)])
     return time.perf_counter() - started
@@ -212,7 +213,7 @@ def main() -> None:
         ref = reference(doc, cues, tmp / "ref.mp4", args.preset, tmp)
         app = export(doc, cues, tmp / "app.mp4", args.preset)
         print(f"timeline: {args.shots} shots, {seconds:.0f} s at 1280x720 @ 24 fps, preset {args.preset} "
-              f"({PRESETS[args.preset][0]}, crf {PRESETS[args.preset][1]})")
+              f"({PRESETS[args.preset][0]}, {RATE_CONTROL.get(args.preset, 'crf')} {PRESETS[args.preset][1]})")
         print(f"reference (direct ffmpeg, same frames + audio, same settings): {ref:.2f} s ({seconds / ref:.1f}x real time)")
         print(f"app export:                                                   {app:.2f} s ({seconds / app:.1f}x real time)")
         print(f"ratio app / reference: {app / ref:.2f}  (target <= 1.3)")

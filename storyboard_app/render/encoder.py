@@ -41,12 +41,15 @@ def sound_and_subtitle_inputs(cmd: list[str], audio: Path | None, subtitles: Pat
 FULL_DISK_BYTES = 1 << 20
 
 
-def x264_args(preset: str, crf: int, threads: int | None, faststart: bool) -> list[str]:
+def x264_args(preset: str, crf: int, threads: int | None, faststart: bool, rate_control: str = "crf") -> list[str]:
     """The video encoder's output options, the same for every segment of a render: the join by
     stream copy needs every segment to carry the same SPS/PPS. BT.709: the frames' colour
     description comes from ``BT709_TAG`` (what ffmpeg 7+ encoders read), these options are what
-    older builds read; output options alone tag only the matrix."""
-    args = [*BT709_OUTPUT, "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p"]
+    older builds read; output options alone tag only the matrix. ``rate_control`` "qp" gives
+    ``crf`` to x264 as a constant quantiser (previews: see ``export.RATE_CONTROL``)."""
+    if rate_control not in ("crf", "qp"):
+        raise ValueError(f"rate_control must be crf or qp (got {rate_control!r})")
+    args = [*BT709_OUTPUT, "-c:v", "libx264", "-preset", preset, f"-{rate_control}", str(crf), "-pix_fmt", "yuv420p"]
     if faststart:
         args += ["-movflags", "+faststart"]
     if threads:
@@ -71,7 +74,7 @@ class Yuv420Writer:
 
     def __init__(self, path: Path, width: int, height: int, fps: int | Fraction, *, preset: str, crf: int,
                  audio: Path | None, audio_bitrate: str, threads: int | None, target: Path | None = None,
-                 subtitles: Path | None = None, faststart: bool = True):
+                 subtitles: Path | None = None, faststart: bool = True, rate_control: str = "crf"):
         cmd = [ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error",
                "-f", "rawvideo", "-vcodec", "rawvideo", "-s", f"{width}x{height}", "-pix_fmt", "yuv420p",
                "-r", rate_arg(fps), "-an", "-i", "-"]
@@ -82,7 +85,8 @@ class Yuv420Writer:
             cmd += ["-c:s", "mov_text", "-metadata:s:s:0", "language=und"]
         # square pixels stated (setsar): a take decoded by the fused encoder carries its 1:1, and
         # segments joined by stream copy need the same SPS, aspect ratio included
-        cmd += ["-vf", f"{BT709_TAG},setsar=1", *x264_args(preset, crf, threads, faststart), "-f", "mp4", str(path)]
+        cmd += ["-vf", f"{BT709_TAG},setsar=1", *x264_args(preset, crf, threads, faststart, rate_control), "-f", "mp4",
+                str(path)]
         self._start(cmd, path, target)
 
     @classmethod

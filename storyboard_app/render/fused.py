@@ -284,6 +284,7 @@ def filter_graph(body: Body, width: int, height: int, fps: int, rate: str, boxes
 
 def encode_body(body: Body, overlays_at: Callable[[int], list[Overlay]], start: int, temp: Path, *,
                 width: int, height: int, fps: int, rate: int | Fraction, preset: str, crf: int, threads: int | None,
+                rate_control: str = "crf",
                 target: Path, should_stop: Callable[[], bool], frame_done: Callable[[int], None]) -> None:
     """Encode output frames [start, start + body.frames) of ``body`` into ``temp``.
     ``overlays_at(n)`` gives the burn-ins of output frame n (``FrameComposer.overlays_at``)."""
@@ -304,7 +305,7 @@ def encode_body(body: Body, overlays_at: Callable[[int], list[Overlay]], start: 
         progress = Path(progress_file.name)
     cmd += ["-filter_complex", filter_graph(body, width, height, fps, rate_text, boxes),
             "-filter_complex_threads", "1", "-map", "[out]", "-frames:v", str(body.frames), "-r", rate_text,
-            "-an", "-progress", str(progress), *x264_args(preset, crf, threads, faststart=False),
+            "-an", "-progress", str(progress), *x264_args(preset, crf, threads, faststart=False, rate_control=rate_control),
             "-f", "mp4", str(temp)]
     try:
         with Yuv420Writer.from_command(cmd, temp, target) as writer:

@@ -91,8 +91,9 @@ class EncoderSettings:
     height: int
     fps: int | Fraction  # the real rate (24000/1001 for 23.976), as the encoder is told it
     preset: str
-    crf: int
+    crf: int  # the quality value: a constant rate factor, or the constant quantiser under "qp"
     threads: int = ENCODER_THREADS
+    rate_control: str = "crf"  # "crf" or "qp" (x264's option that ``crf`` is given to)
 
 
 # ------------------------------------------------------------------ cutting and keying

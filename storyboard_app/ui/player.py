@@ -111,16 +111,15 @@ def plan_playback(project, bundle: Path) -> PlayPlan:  # noqa: ANN001
     import hashlib
 
     from ..render.burnins import BurnIns
-    from ..render.export import PRESETS
-    from ..render.segments import EncoderSettings, plan_chunks
+    from ..render.export import encoder_settings
+    from ..render.segments import plan_chunks
     from ..render.timeline import build_timeline, frame_plan
 
     paths = BundlePaths(bundle)
     timeline = build_timeline(project, bundle, slate_frames=0, fps=project.fps)
     width, height = preview_size(project)
-    x264_preset, crf, _ = PRESETS[PREVIEW_PRESET]
     chunks = plan_chunks(project, timeline, [], BurnIns.none(),
-                         EncoderSettings(width, height, play_rate(project), x264_preset, crf))
+                         encoder_settings(PREVIEW_PRESET, width, height, play_rate(project)))
     root = paths.cache / "segments"
     entries = []
     missing = 0
@@ -141,8 +140,14 @@ def build_preview(document: Document, plan_key: str, start_frame: int, progress,
     """Background job: voice what is missing, mix the soundtrack (reported first, as
     "soundtrack:PLAN_KEY:PATH"), then encode the missing segments nearest ``start_frame`` first."""
     from ..render.burnins import BurnIns
-    from ..render.export import PRESETS, ExportOptions, segment_encoder, soundtrack_audio
-    from ..render.segments import EncoderSettings, SegmentCache, encode_missing, plan_chunks
+    from ..render.export import (
+        PRESETS,
+        ExportOptions,
+        encoder_settings,
+        segment_encoder,
+        soundtrack_audio,
+    )
+    from ..render.segments import SegmentCache, encode_missing, plan_chunks
     from ..render.service import voiced_cues
     from ..render.timeline import build_timeline
     from ..render.workfiles import WorkFolder
@@ -153,8 +158,8 @@ def build_preview(document: Document, plan_key: str, start_frame: int, progress,
     _, cues, _ = voiced_cues(document, project, fps, "run-over", cancelled=cancelled)
     timeline = build_timeline(project, bundle, slate_frames=0, fps=fps)
     width, height = preview_size(project)
-    x264_preset, crf, audio_bitrate = PRESETS[PREVIEW_PRESET]
-    encoder = EncoderSettings(width, height, play_rate(project), x264_preset, crf)
+    audio_bitrate = PRESETS[PREVIEW_PRESET][2]
+    encoder = encoder_settings(PREVIEW_PRESET, width, height, play_rate(project))
     options = ExportOptions(preset=PREVIEW_PRESET, width=width, height=height, burnins=BurnIns.none())
     chunks = plan_chunks(project, timeline, [], options.burnins, encoder)
     cache = SegmentCache(document.paths.cache / "segments")
