@@ -42,7 +42,14 @@ from storyboard_app.model import (
 )
 from storyboard_app.render.audio import PlacedAudio, mix_soundtrack
 from storyboard_app.render.burnins import BurnIns
-from storyboard_app.render.export import AAC_CODERS, PRESETS, RATE_CONTROL, DialogueCue, ExportOptions, export_mp4
+from storyboard_app.render.export import (
+    AAC_CODERS,
+    PRESETS,
+    RATE_CONTROL,
+    DialogueCue,
+    ExportOptions,
+    export_mp4,
+)
 from storyboard_app.render.timeline import build_timeline
 from storyboard_app.voice.service import VoiceService
 
