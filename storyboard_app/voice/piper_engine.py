@@ -57,7 +57,7 @@ class PiperEngine:
         self._voice_dirs = None if voice_dirs is None else list(voice_dirs)
         self._threads = threads if threads is not None else default_threads_from_env()
         self._catalogue: dict[str, _VoiceFiles] | None = None
-        self._loaded: dict[str, Any] = {}  # voice id → piper.PiperVoice
+        self._loaded: dict[str, tuple[tuple, Any]] = {}  # voice id → (its files' identity, piper.PiperVoice)
         self._lock = threading.Lock()
         try:
             self.version = f"piper-tts {version('piper-tts')}"
@@ -93,11 +93,14 @@ class PiperEngine:
         """The loaded ``PiperVoice`` for ``voice_id``, loading it the first time only."""
         find_voice(self, voice_id)  # a clear error naming the installed voices
         with self._lock:
-            voice = self._loaded.get(voice_id)
-            if voice is None:
-                voice = self._load(self._catalogue[voice_id])  # type: ignore[index]
-                self._loaded[voice_id] = voice
-            return voice
+            files = self._catalogue[voice_id]  # type: ignore[index]
+            # keyed by the files too: a voice pulled again (another version, another folder)
+            # under the same id is loaded afresh, never spoken with the model loaded before
+            key = (voice_id, str(files.model), _mtime_ns(files.model), str(files.config), _mtime_ns(files.config))
+            loaded = self._loaded.get(voice_id)
+            if loaded is None or loaded[0] != key:
+                loaded = self._loaded[voice_id] = (key, self._load(files))
+            return loaded[1]
 
     def _load(self, files_: _VoiceFiles) -> Any:
         # PiperVoice.load() builds its own default SessionOptions; building the voice here is
@@ -228,6 +231,13 @@ def _voices_in(folder: Path, release: str | None) -> list[_VoiceFiles]:
         )
         out.append(_VoiceFiles(info, model, config_file))
     return out
+
+
+def _mtime_ns(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1
 
 
 def default_threads_from_env() -> int | None:

@@ -26,31 +26,40 @@ CLOSE ON the lamp.
 """
 
 
-def test_voice_overlaps_generation_and_voiced_shots_are_made_at_their_fitted_length(tmp_path, monkeypatch):
-    calls: list[tuple[str, float, float, list[str]]] = []
+def recorded_calls(monkeypatch, generate_delay: float = 0.0, voice_delay: float = 1.0) -> list[tuple]:
+    """Record every ``generate_shots`` batch as ("generate", start, end, shots) and every voice
+    pass as ("voice", start, end, "thread" or "main", shot ids); the voice thread's passes and the
+    generation batches are slowed down so their overlap shows on a loaded machine."""
+    calls: list[tuple] = []
     real_generate = generation_service.generate_shots
     real_voice = voice_service.VoiceService.synthesize
 
     def generate(document, shots=None, **kwargs):  # noqa: ANN001, ANN202
         shots = list(shots)
         began = time.monotonic()
+        time.sleep(generate_delay)
         try:
             return real_generate(document, shots, **kwargs)
         finally:
-            calls.append(("generate", began, time.monotonic(), [s.prompt[:5] for s in shots]))
+            calls.append(("generate", began, time.monotonic(), shots))
 
     def synthesize(self, project, shots=None, **kwargs):  # noqa: ANN001, ANN202
         began = time.monotonic()
         in_thread = threading.current_thread() is not threading.main_thread()
         if in_thread:
-            time.sleep(1.0)  # long enough to see the overlap on a loaded machine
+            time.sleep(voice_delay)
         try:
             return real_voice(self, project, shots, **kwargs)
         finally:
-            calls.append(("voice", began, time.monotonic(), ["thread" if in_thread else "main"]))
+            calls.append(("voice", began, time.monotonic(), "thread" if in_thread else "main", shots))
 
     monkeypatch.setattr(generation_service, "generate_shots", generate)
     monkeypatch.setattr(voice_service.VoiceService, "synthesize", synthesize)
+    return calls
+
+
+def test_voice_overlaps_generation_and_voiced_shots_are_made_at_their_fitted_length(tmp_path, monkeypatch):
+    calls = recorded_calls(monkeypatch)
     script = tmp_path / "pier.fountain"
     script.write_text(SCRIPT)
     report = script_to_animatic(script, tmp_path / "pier.mp4", tmp_path / "pier.sbproj", size=(160, 90),
@@ -58,10 +67,10 @@ def test_voice_overlaps_generation_and_voiced_shots_are_made_at_their_fitted_len
     assert report.ok and (tmp_path / "pier.mp4").is_file()
 
     voices = [c for c in calls if c[0] == "voice"]
-    assert [v[3] for v in voices] == [["thread"], ["main"]]  # then render's pass, all from the cache
+    assert [v[3] for v in voices] == ["thread", "main"]  # then render's pass, all from the cache
     voice = voices[0]
     gens = [c for c in calls if c[0] == "generate"]
-    assert [g[3] for g in gens] == [["WIDE ", "CLOSE"], ["MAREN"]]
+    assert [[shot.prompt[:5] for shot in g[3]] for g in gens] == [["WIDE ", "CLOSE"], ["MAREN"]]
     silent, voiced = gens
     assert voice[1] < silent[2] and silent[1] < voice[2]  # the two ran at the same time
     assert voiced[1] >= voice[2]  # dialogue shots wait for their voice
@@ -124,40 +133,16 @@ def test_voice_batches_are_consecutive_and_balance_the_lines():
 
 
 def test_each_voiced_batch_is_fitted_and_generated_while_the_voice_speaks_the_next(tmp_path, monkeypatch):
-    calls: list[tuple[str, float, float, list[str]]] = []
-    real_generate = generation_service.generate_shots
-    real_voice = voice_service.VoiceService.synthesize
-
-    def generate(document, shots=None, **kwargs):  # noqa: ANN001, ANN202
-        shots = list(shots)
-        began = time.monotonic()
-        time.sleep(0.6)  # a generation batch long enough to overlap the next voice batch
-        try:
-            return real_generate(document, shots, **kwargs)
-        finally:
-            calls.append(("generate", began, time.monotonic(), [s.id for s in shots]))
-
-    def synthesize(self, project, shots=None, **kwargs):  # noqa: ANN001, ANN202
-        began = time.monotonic()
-        if threading.current_thread() is not threading.main_thread():
-            time.sleep(0.4)
-        try:
-            return real_voice(self, project, shots, **kwargs)
-        finally:
-            if threading.current_thread() is not threading.main_thread():
-                calls.append(("voice", began, time.monotonic(), list(shots)))
-
-    monkeypatch.setattr(generation_service, "generate_shots", generate)
-    monkeypatch.setattr(voice_service.VoiceService, "synthesize", synthesize)
+    calls = recorded_calls(monkeypatch, generate_delay=0.6, voice_delay=0.4)
     script = tmp_path / "three.fountain"
     script.write_text(THREE_SCENES)
     report = script_to_animatic(script, tmp_path / "three.mp4", tmp_path / "three.sbproj", size=(160, 90),
                                 options=ExportOptions(burnins=BurnIns.none()), jobs=2)
     assert report.ok and not report.failed
-    voices = [c for c in calls if c[0] == "voice"]
+    voices = [c for c in calls if c[0] == "voice" and c[3] == "thread"]
     gens = [c for c in calls if c[0] == "generate"]
     assert len(voices) == 3 and len(gens) == 4  # silent shots, then one generation per voice batch
-    assert [shot for v in voices for shot in v[3]] == [shot for g in gens[1:] for shot in g[3]]
+    assert [shot for v in voices for shot in v[4]] == [shot.id for g in gens[1:] for shot in g[3]]
     for voice, gen in zip(voices, gens[1:], strict=True):
         assert gen[1] >= voice[2]  # a batch is generated only once its lines are voiced (fitted length)
     # the voice of a later batch ran while an earlier batch (or the silent shots) generated

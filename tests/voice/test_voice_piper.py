@@ -85,3 +85,26 @@ def test_a_voice_in_the_user_folder_is_offered(tmp_path, piper):
     with pytest.raises(VoiceError, match=r"my-voice\.onnx: cannot load piper voice"):
         engine.synthesize("Hi.", VoiceSettings(voice="my-voice"))
     assert json.loads((tmp_path / "my-voice.onnx.json").read_text())["audio"]["sample_rate"]
+
+
+def test_a_voice_pulled_again_under_the_same_id_is_loaded_afresh(tmp_path, piper):
+    """The engine is process-wide: a voice removed and pulled again (another release, another
+    folder) under the same id must not be spoken with the model loaded before (a test voice
+    pulled into two folders in one test run spoke at the first one's speed)."""
+    model = piper._voices()[VOICE].model
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder, scale in ((first, 1.0), (second, 1.6)):
+        folder.mkdir()
+        shutil.copy(model, folder / "my-voice.onnx")
+        config = json.loads(model.with_name(model.name + ".json").read_text())
+        config.setdefault("inference", {})["length_scale"] = scale
+        (folder / "my-voice.onnx.json").write_text(json.dumps(config))
+    engine = PiperEngine(voice_dirs=[first])
+    fast = engine.synthesize(LINE, VoiceSettings(voice="my-voice"))
+    loaded = engine.load_voice("my-voice")
+    assert engine.load_voice("my-voice") is loaded  # unchanged files: the same model
+    engine._voice_dirs = [second]  # what a pull into another data folder looks like to it
+    engine.rescan()
+    slow = engine.synthesize(LINE, VoiceSettings(voice="my-voice"))
+    assert engine.load_voice("my-voice") is not loaded
+    assert slow.seconds > fast.seconds * 1.3
