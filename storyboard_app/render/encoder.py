@@ -14,13 +14,13 @@ import errno
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from ..media.ffmpeg import BT709_OUTPUT, BT709_TAG, ffmpeg_exe
+from ..media.ffmpeg import BT709_OUTPUT, BT709_TAG, Cancelled, ffmpeg_exe
 from .sources import enlarge_pipe
 
 
@@ -37,6 +37,8 @@ def sound_and_subtitle_inputs(cmd: list[str], audio: Path | None, subtitles: Pat
     return maps
 
 
+#: a segment's encoder reports progress (and looks for a cancel) every this many frames
+REPORT_EVERY = 12
 #: an encoder that failed where less than this is free ran out of disk space
 FULL_DISK_BYTES = 1 << 20
 
@@ -103,6 +105,21 @@ class Yuv420Writer:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr,
                                      bufsize=0)
         enlarge_pipe(self.proc.stdin)
+
+    def write_frames(self, frames: Iterable[np.ndarray], should_stop: Callable[[], bool],
+                     frame_done: Callable[[int], None]) -> None:
+        """Write every frame, reporting ``frame_done(count)`` and looking for a cancel
+        (``Cancelled``) every ``REPORT_EVERY`` frames; the remainder is reported at the end."""
+        pending = 0
+        for frame in frames:
+            self.write_frame(frame)
+            pending += 1
+            if pending == REPORT_EVERY:
+                if should_stop():
+                    raise Cancelled("export cancelled")
+                frame_done(pending)
+                pending = 0
+        frame_done(pending)
 
     def write_frame(self, frame: np.ndarray) -> None:
         try:

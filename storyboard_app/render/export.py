@@ -44,7 +44,7 @@ import numpy as np
 
 from ..files import atomic_output
 from ..media.camera import animate_still
-from ..media.ffmpeg import BT709_OUTPUT, Cancelled, FFmpegError
+from ..media.ffmpeg import BT709_OUTPUT, FFmpegError
 from ..model import ConformMode, Project
 from ..model.timecode import format_rate
 from .audio import PlacedAudio, mix_soundtrack
@@ -421,24 +421,14 @@ def segment_encoder(project: Project, timeline: Timeline, cues: list[DialogueCue
                 media, conform = composer.media_of(timeline.segments[chunk.sources[0]])
                 body = body_of(timeline, chunk.start, chunk.end, media, conform)
             if body is not None:  # one shot's take: decoded, burnt in and encoded by one ffmpeg
-                encode_body(body, composer.overlays_at, chunk.start, temp, width=width, height=height,
-                            fps=timeline.fps, rate=fps, preset=encoder.preset, crf=encoder.crf,
-                            threads=encoder.threads, rate_control=encoder.rate_control, target=target or temp,
-                            should_stop=should_stop, frame_done=frame_done)
+                encode_body(body, composer.overlays_at, chunk.start, temp, encoder=encoder, fps=timeline.fps,
+                            target=target or temp, should_stop=should_stop, frame_done=frame_done)
                 return
             with Yuv420Writer(temp, width, height, fps, preset=encoder.preset, crf=encoder.crf, audio=None,
                               audio_bitrate=audio_bitrate, threads=encoder.threads, target=target or temp,
                               faststart=False, rate_control=encoder.rate_control) as writer:
-                pending = 0
-                for n in range(chunk.start, chunk.end):
-                    writer.write_frame(composer.frame(n))
-                    pending += 1
-                    if pending == 12:
-                        if should_stop():
-                            raise Cancelled("export cancelled")
-                        frame_done(pending)
-                        pending = 0
-                frame_done(pending)
+                writer.write_frames((composer.frame(n) for n in range(chunk.start, chunk.end)), should_stop,
+                                    frame_done)
         finally:
             composer.close()
 

@@ -24,7 +24,6 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -32,14 +31,13 @@ import numpy as np
 from ..media.ffmpeg import BT709_TAG, Cancelled, ffmpeg_exe
 from ..model import ConformMode
 from .encoder import Yuv420Writer, rate_arg, x264_args
+from .segments import EncoderSettings
 from .sources import conform_filter
 from .timeline import Timeline, frame_plan
 from .yuv import Overlay
 
 #: burn-in regions closer than this (pixels) are sent as one box (fewer overlay filters)
 MERGE_GAP = 16
-#: report progress (and look for a cancel) every this many frames
-REPORT_EVERY = 12
 
 
 @dataclass(frozen=True)
@@ -61,14 +59,12 @@ def body_of(timeline: Timeline, start: int, end: int, media: Path | None, confor
     if owner < 0 or plan[0] != "shot" or plan[3] is not None:
         return None
     index, first = plan[1], plan[2]
-    # a body segment is one canonical run (segments.plan_chunks): check both ends, and that
-    # nothing in between is a transition, by the plan of every frame (cheap: no decoding)
-    hint = owner
-    for n in range(start, end):
-        owner, plan = frame_plan(timeline, n, hint)
+    # a body segment is one canonical run (segments.plan_chunks): every later frame must be the
+    # next frame of the same shot, no transition (by the plan of every frame: no decoding)
+    for n in range(start + 1, end):
+        owner, plan = frame_plan(timeline, n, owner)
         if plan[0] != "shot" or plan[1] != index or plan[3] is not None or plan[2] != first + (n - start):
             return None
-        hint = owner
     return Body(index, first, end - start, media)
 
 
@@ -83,21 +79,6 @@ class Box:
     height: int
     row: int  # where it sits in the stream: first row
     column: int = 0  # and first column
-
-
-def _even_down(v: int) -> int:
-    return v - v % 2
-
-
-def _clip(overlay: Overlay, width: int, height: int) -> tuple[int, int, int, int] | None:
-    """The overlay's rectangle inside the frame (x0, y0, x1, y1), even-aligned, or None."""
-    h, w = overlay.luma.shape
-    x0, y0 = max(overlay.x, 0), max(overlay.y, 0)
-    x1, y1 = min(overlay.x + w, width), min(overlay.y + h, height)
-    x1, y1 = _even_down(x1), _even_down(y1)
-    if x1 <= x0 or y1 <= y0:
-        return None
-    return x0, y0, x1, y1
 
 
 def layout_boxes(rects: Sequence[tuple[int, int, int, int]], gap: int = MERGE_GAP) -> list[Box]:
@@ -169,25 +150,18 @@ class BoxStream:
     def _prepared(self, overlay: Overlay) -> tuple[tuple[int, int, int, int], tuple] | None:
         entry = self._planes.get(id(overlay))
         if entry is None:
-            rect = _clip(overlay, self.frame_width, self.frame_height)
-            if rect is None:
+            part = overlay.visible(self.frame_width, self.frame_height)
+            if part is None:
                 entry = (overlay, None, ())
             else:
-                x0, y0, x1, y1 = rect
-                sx, sy = x0 - overlay.x, y0 - overlay.y
+                x0, y0, x1, y1 = part.rect
                 box = next(b for b in self.boxes
                            if b.x <= x0 and x1 <= b.x + b.width and b.y <= y0 and y1 <= b.y + b.height)
                 tx, ty = box.column + x0 - box.x, box.row + y0 - box.y  # where it lands in the stream (even)
-                luma = overlay.luma[sy : sy + y1 - y0, sx : sx + x1 - x0]
-                alpha = overlay.alpha[sy : sy + y1 - y0, sx : sx + x1 - x0]
-                csx, csy = sx // 2, sy // 2
-                cw, ch = (x1 - x0) // 2, (y1 - y0) // 2
-                u = overlay.u[csy : csy + ch, csx : csx + cw]
-                v = overlay.v[csy : csy + ch, csx : csx + cw]
                 planes = (tx, ty, x1 - x0, y1 - y0,
-                          _u8(luma), _u8(u), _u8(v), _u8(alpha * 255.0),
-                          luma, u, v, alpha, overlay.alpha_c[csy : csy + ch, csx : csx + cw])
-                entry = (overlay, rect, planes)
+                          _u8(part.luma), _u8(part.u), _u8(part.v), _u8(part.alpha * 255.0),
+                          part.luma, part.u, part.v, part.alpha, part.alpha_c)
+                entry = (overlay, part.rect, planes)
             self._planes[id(overlay)] = entry  # the overlay is kept alive with its id
         return None if entry[1] is None else (entry[1], entry[2])
 
@@ -283,17 +257,18 @@ def filter_graph(body: Body, width: int, height: int, fps: int, rate: str, boxes
 
 
 def encode_body(body: Body, overlays_at: Callable[[int], list[Overlay]], start: int, temp: Path, *,
-                width: int, height: int, fps: int, rate: int | Fraction, preset: str, crf: int, threads: int | None,
-                rate_control: str = "crf",
-                target: Path, should_stop: Callable[[], bool], frame_done: Callable[[int], None]) -> None:
-    """Encode output frames [start, start + body.frames) of ``body`` into ``temp``.
-    ``overlays_at(n)`` gives the burn-ins of output frame n (``FrameComposer.overlays_at``)."""
+                encoder: EncoderSettings, fps: int, target: Path, should_stop: Callable[[], bool],
+                frame_done: Callable[[int], None]) -> None:
+    """Encode output frames [start, start + body.frames) of ``body`` into ``temp`` with the
+    render's ``encoder`` settings; ``fps`` is the timeline's frame-counting rate (the conform
+    filter's). ``overlays_at(n)`` gives the burn-ins of output frame n (``FrameComposer.overlays_at``)."""
+    width, height = encoder.width, encoder.height
     per_frame = [overlays_at(n) for n in range(start, start + body.frames)]
     distinct = {id(o): o for overlays in per_frame for o in overlays}
-    rects = [r for o in distinct.values() if (r := _clip(o, width, height)) is not None]
+    rects = [part.rect for o in distinct.values() if (part := o.visible(width, height)) is not None]
     boxes = layout_boxes(rects)
     stream = BoxStream(boxes, width, height) if boxes else None
-    rate_text = rate_arg(rate)
+    rate_text = rate_arg(encoder.fps)
     cmd = [ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error", "-nostats"]
     if stream is None:
         cmd.append("-nostdin")  # no box stream: stdin is not an input, and not a keyboard either
@@ -305,7 +280,8 @@ def encode_body(body: Body, overlays_at: Callable[[int], list[Overlay]], start: 
         progress = Path(progress_file.name)
     cmd += ["-filter_complex", filter_graph(body, width, height, fps, rate_text, boxes),
             "-filter_complex_threads", "1", "-map", "[out]", "-frames:v", str(body.frames), "-r", rate_text,
-            "-an", "-progress", str(progress), *x264_args(preset, crf, threads, faststart=False, rate_control=rate_control),
+            "-an", "-progress", str(progress), *x264_args(encoder.preset, encoder.crf, encoder.threads, faststart=False,
+                                                    rate_control=encoder.rate_control),
             "-f", "mp4", str(temp)]
     try:
         with Yuv420Writer.from_command(cmd, temp, target) as writer:
@@ -319,16 +295,7 @@ def encode_body(body: Body, overlays_at: Callable[[int], list[Overlay]], start: 
                         if should_stop():
                             raise Cancelled("export cancelled") from None
             else:
-                pending = 0
-                for overlays in per_frame:
-                    writer.write_frame(stream.frame(overlays))
-                    pending += 1
-                    if pending == REPORT_EVERY:
-                        if should_stop():
-                            raise Cancelled("export cancelled")
-                        frame_done(pending)
-                        pending = 0
-                frame_done(pending)
+                writer.write_frames((stream.frame(overlays) for overlays in per_frame), should_stop, frame_done)
         made = _frames_encoded(progress)
     except RuntimeError as exc:  # ffmpeg's last words rarely name the input it could not read
         raise RuntimeError(f"{exc} (while reading the take {body.media})") from None

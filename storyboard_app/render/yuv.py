@@ -103,22 +103,51 @@ class Overlay:
         return cls(x, y, luma.astype(np.float32), alpha.astype(np.float32),
                    _down2(u).astype(np.float32), _down2(v).astype(np.float32), _down2(alpha).astype(np.float32))
 
-    def draw(self, frame: np.ndarray, width: int, height: int) -> None:
-        """Alpha-blend onto a writable yuv420p frame, in place, touching only the patch region."""
-        py, pu, pv = planes(frame, width, height)
+    def visible(self, width: int, height: int) -> VisiblePatch | None:
+        """The part of the patch inside a ``width`` x ``height`` frame (None: none of it), as
+        views: what ``draw`` blends, and what the fused encoder sends for ffmpeg to blend."""
         h, w = self.luma.shape
         x0, y0 = max(self.x, 0), max(self.y, 0)
         x1, y1 = min(self.x + w, width), min(self.y + h, height)
         if x1 <= x0 or y1 <= y0:
-            return
+            return None
         sx, sy = x0 - self.x, y0 - self.y
-        _blend(py[y0:y1, x0:x1], self.luma[sy : sy + y1 - y0, sx : sx + x1 - x0],
-               self.alpha[sy : sy + y1 - y0, sx : sx + x1 - x0])
+        csx, csy, cw, ch = sx // 2, sy // 2, x1 // 2 - x0 // 2, y1 // 2 - y0 // 2
+        chroma = (slice(csy, csy + ch), slice(csx, csx + cw))
+        return VisiblePatch(x0, y0, x1, y1, self.luma[sy : sy + y1 - y0, sx : sx + x1 - x0],
+                            self.alpha[sy : sy + y1 - y0, sx : sx + x1 - x0],
+                            self.u[chroma], self.v[chroma], self.alpha_c[chroma])
+
+    def draw(self, frame: np.ndarray, width: int, height: int) -> None:
+        """Alpha-blend onto a writable yuv420p frame, in place, touching only the patch region."""
+        part = self.visible(width, height)
+        if part is None:
+            return
+        py, pu, pv = planes(frame, width, height)
+        x0, y0, x1, y1 = part.rect
+        _blend(py[y0:y1, x0:x1], part.luma, part.alpha)
         cx0, cy0, cx1, cy1 = x0 // 2, y0 // 2, x1 // 2, y1 // 2
-        csx, csy = sx // 2, sy // 2
-        ac = self.alpha_c[csy : csy + cy1 - cy0, csx : csx + cx1 - cx0]
-        _blend(pu[cy0:cy1, cx0:cx1], self.u[csy : csy + cy1 - cy0, csx : csx + cx1 - cx0], ac)
-        _blend(pv[cy0:cy1, cx0:cx1], self.v[csy : csy + cy1 - cy0, csx : csx + cx1 - cx0], ac)
+        _blend(pu[cy0:cy1, cx0:cx1], part.u, part.alpha_c)
+        _blend(pv[cy0:cy1, cx0:cx1], part.v, part.alpha_c)
+
+
+@dataclass(frozen=True)
+class VisiblePatch:
+    """An ``Overlay`` cut to the frame: its rectangle (x0, y0, x1, y1) and the planes inside it."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    luma: np.ndarray
+    alpha: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    alpha_c: np.ndarray
+
+    @property
+    def rect(self) -> tuple[int, int, int, int]:
+        return self.x0, self.y0, self.x1, self.y1
 
 
 def _blend(target: np.ndarray, source: np.ndarray, alpha: np.ndarray) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import queue
 import threading
 import time
@@ -124,14 +125,15 @@ def _voice_engine(name: str):  # noqa: ANN202 - a VoiceEngine
     from ..voice.registry import get_engine
 
     if name == PiperEngine.name and default_threads_from_env() is None:
-        engine = _SINGLE_THREAD.get(name)
-        if engine is None:
-            engine = _SINGLE_THREAD[name] = PiperEngine(threads=1)
-        return engine
+        return _one_thread_piper()
     return get_engine(name)
 
 
-_SINGLE_THREAD: dict[str, object] = {}
+@functools.cache
+def _one_thread_piper():  # noqa: ANN202 - a PiperEngine (imported lazily)
+    from ..voice.piper_engine import PiperEngine
+
+    return PiperEngine(threads=1)
 
 
 def open_or_create(bundle: Path, title: str, width: int | None, height: int | None, fps: int | None) -> Document:
